@@ -1,0 +1,61 @@
+# The README's commands. Every target sets up what it needs into .venv (when missing or stale).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR := $(abspath $(or $(MLHOPS_DATA_DIR),data))
+export MLHOPS_DATA_DIR := $(DATA_DIR)
+export DAGSTER_HOME := $(DATA_DIR)/dagster_home
+export MLHOPS_WAREHOUSE_PATH := $(DATA_DIR)/warehouse.duckdb
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+MANIFEST := dbt_omop/target/manifest.json
+DBT_SOURCES := $(shell find dbt_omop -path dbt_omop/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
+
+.PHONY: install manifest instance demo test ui mlflow-ui bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, from the pinned CPU build; a looser request would pull a multi-GB CUDA build.
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(BIN)/python -m resources.dbt_project
+
+instance: $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.yaml $@
+
+demo: install manifest instance
+	$(BIN)/mlhops demo
+
+test: install manifest
+	$(BIN)/pytest -q
+
+ui: install manifest instance
+	@echo "Dagster UI on http://127.0.0.1:3000 (webserver + daemon; instance in $(DAGSTER_HOME))"
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA_DIR)/mlflow/mlflow.db \
+		--default-artifact-root $(DATA_DIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
+
+bench: install manifest
+	$(BIN)/python benchmarks/run.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(DATA_DIR) dbt_omop/target dbt_omop/logs

@@ -1,0 +1,1 @@
+"""Dagster wiring, one module per stage. The logic lives in ``mlhops_dagster.<domain>``."""

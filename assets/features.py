@@ -1,0 +1,64 @@
+"""Stage 4 — features: 30-day readmission cohort, labels and point-in-time features, temporal split."""
+
+
+import dagster as dg
+
+from assets.quality import CHECKED_TABLES, cdm_key, dqa_report
+from mlhops_dagster.features.readmission import (
+    LABEL_COLUMN,
+    ReadmissionTask,
+    build_readmission_features,
+    data_fingerprint,
+    temporal_split,
+)
+from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
+
+FEATURE_TABLE = "readmission_features"
+FEATURE_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "measurement",
+                        "observation", "death", "observation_period")
+
+
+@dg.asset(
+    group_name="features",
+    kinds={"duckdb", "parquet"},
+    owners=["team:ml"],
+    pool=DUCKDB_POOL,
+    deps=[dqa_report, *{cdm_key(t) for t in (*FEATURE_INPUT_TABLES, *CHECKED_TABLES)}],
+    automation_condition=dg.AutomationCondition.eager(),
+    description=(
+        "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
+        "features known strictly before discharge (demographics, prior-year conditions, drugs and visits, "
+        "latest labs/vitals). `split` is temporal: earlier discharges train, later ones test. "
+        "Written to `features.readmission` and a Parquet snapshot."
+    ),
+)
+def readmission_features(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, feature_store: FeatureStoreResource
+) -> dg.MaterializeResult:
+    task = ReadmissionTask()
+    with warehouse.connect() as con:
+        features = build_readmission_features(con, task)
+        if features.empty:
+            raise dg.Failure(description="The readmission cohort is empty: no adult inpatient stay with a discharge")
+        features["split"] = temporal_split(features)
+        con.execute("CREATE SCHEMA IF NOT EXISTS features")
+        con.register("features_frame", features)
+        con.execute("CREATE OR REPLACE TABLE features.readmission AS SELECT * FROM features_frame")
+        con.unregister("features_frame")
+    fingerprint = data_fingerprint(features)
+    path = feature_store.write(FEATURE_TABLE, features)
+    by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(features),
+            "positives": int(features[LABEL_COLUMN].sum()),
+            "readmission_rate": round(float(features[LABEL_COLUMN].mean()), 4),
+            "train_rows": int(by_split.loc["train", "count"]) if "train" in by_split.index else 0,
+            "test_rows": int(by_split.loc["test", "count"]) if "test" in by_split.index else 0,
+            "index_date_min": str(features["index_date"].min()),
+            "index_date_max": str(features["index_date"].max()),
+            "data_fingerprint": fingerprint,
+            "parquet": dg.MetadataValue.path(str(path)),
+            "task": str(task),
+        }
+    )

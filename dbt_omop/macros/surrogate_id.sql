@@ -1,0 +1,31 @@
+{#-
+    Deterministic BIGINT surrogate key from a natural key.
+
+    surrogate_id("'conditions'", 'extract_id', 'source_line') hashes the parts (each cast
+    to text, nulls as '', joined with '|') with md5 and keeps the first 15 hex digits
+    (60 bits), so the value is always a positive BIGINT. Same input, same id, on every
+    build and on every adapter whose implementation follows this recipe.
+-#}
+{% macro surrogate_id() -%}
+    {{ return(adapter.dispatch('surrogate_id', 'dbt_omop')(varargs)) }}
+{%- endmacro %}
+
+{% macro surrogate_key_text(parts) -%}
+    {%- for part in parts -%}
+        coalesce(cast({{ part }} as varchar), '')
+        {%- if not loop.last %} || '|' || {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro duckdb__surrogate_id(parts) -%}
+    cast(('0x' || substr(md5({{ dbt_omop.surrogate_key_text(parts) }}), 1, 15)) as bigint)
+{%- endmacro %}
+
+{% macro postgres__surrogate_id(parts) -%}
+    cast(cast(('x' || substr(md5({{ dbt_omop.surrogate_key_text(parts) }}), 1, 15)) as bit(60)) as bigint)
+{%- endmacro %}
+
+{% macro default__surrogate_id(parts) -%}
+    {{ exceptions.raise_compiler_error(
+        "surrogate_id has no implementation for adapter '" ~ adapter.type() ~ "'") }}
+{%- endmacro %}

@@ -1,0 +1,31 @@
+-- OMOP CDM v5.4 OBSERVATION_PERIOD: one period per person, from the first to the last
+-- date of any visit or clinical event (start or end) of that person.
+with person_dates as (
+    select person_id, visit_start_date as event_date from {{ ref('int__visits') }}
+    union all
+    select person_id, visit_end_date from {{ ref('int__visits') }}
+    union all
+    select person_id, start_date from {{ ref('int__events') }}
+    union all
+    select person_id, end_date from {{ ref('int__events') }} where end_date is not null
+),
+
+periods as (
+    select
+        person_id,
+        min(event_date) as start_date,
+        max(event_date) as end_date
+    from person_dates
+    where event_date is not null
+    group by person_id
+)
+
+select
+    cast({{ surrogate_id("'observation_period'", 'periods.person_id') }} as bigint) as observation_period_id,
+    cast(periods.person_id as bigint) as person_id,
+    cast(periods.start_date as date) as observation_period_start_date,
+    cast(periods.end_date as date) as observation_period_end_date,
+    cast({{ var('ehr_type_concept_id') }} as integer) as period_type_concept_id
+from periods
+inner join {{ ref('person') }} as person
+    on person.person_id = periods.person_id

@@ -1,0 +1,19 @@
+-- One row per patient: the delivery from the most recently loaded extract wins.
+-- A patient without a birth date cannot be a CDM person (year_of_birth is required).
+with ranked as (
+    {{ ranked_by_latest_extract('patients', 'id') }}
+)
+
+select
+    id as patient_id,
+    birthdate as birth_date,
+    deathdate as death_date,
+    nullif(upper(trim(gender)), '') as gender,
+    nullif(lower(trim(race)), '') as race,
+    nullif(lower(trim(ethnicity)), '') as ethnicity,
+    nullif(trim(state), '') as state,
+    extract_id,
+    source_line
+from ranked
+where extract_rank = 1
+    and birthdate is not null

@@ -1,0 +1,54 @@
+"""The demo's closing summary, read back from the warehouse and MLflow (not from memory)."""
+
+from __future__ import annotations
+
+import duckdb
+from mlflow.tracking import MlflowClient
+
+from mlhops_dagster.settings import Settings
+
+CDM_TABLES = ("person", "observation_period", "visit_occurrence", "condition_occurrence", "drug_exposure",
+              "procedure_occurrence", "measurement", "observation", "death")
+
+
+def print_summary(settings: Settings, elapsed: float) -> None:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        print("\nOMOP CDM rows:")
+        for table in CDM_TABLES:
+            count = con.execute(f"SELECT count(*) FROM omop.{table}").fetchall()[0][0]
+            print(f"  {table:<22}{count:>10,}")
+        quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchall()[0][0]
+        print(f"  (raw rows quarantined: {quarantined})")
+        checks = con.execute(
+            "SELECT status, count(*) FROM (SELECT status FROM quality.check_results QUALIFY row_number() "
+            "OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1) GROUP BY status ORDER BY status"
+        ).fetchall()
+        print("Data-quality checks (latest): " + ", ".join(f"{s} {n}" for s, n in checks))
+        drift = con.execute(
+            "SELECT extract_id, share_drifted, n_drifted, n_columns, model_version FROM monitoring.drift_results "
+            "ORDER BY computed_at"
+        ).fetchall()
+    finally:
+        con.close()
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name(settings.model_name)
+    print("Candidates (test split, latest runs):")
+    if experiment is not None:
+        runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=3)
+        for run in runs:
+            m = run.data.metrics
+            eps = f", ε spent {m['epsilon_spent']:.2f}" if "epsilon_spent" in m else ""
+            print(f"  {run.info.run_name:<20} AUROC {m.get('test_auroc', float('nan')):.3f} "
+                  f"(95% CI {m.get('test_auroc_ci_low', float('nan')):.3f}–{m.get('test_auroc_ci_high', float('nan')):.3f})"
+                  f"  AUPRC {m.get('test_auprc', float('nan')):.3f}  Brier {m.get('test_brier', float('nan')):.4f}{eps}")
+    model = client.get_registered_model(settings.model_name)
+    for alias, version in sorted(model.aliases.items()):
+        family = client.get_model_version(settings.model_name, version).tags.get("model_family", "")
+        print(f"Registered {settings.model_name} v{version} {family} has alias '{alias}'")
+    for extract_id, share, n_drifted, n_columns, version in drift:
+        print(f"Drift of {extract_id} vs champion v{version}'s training data: {share:.0%} of features "
+              f"({n_drifted}/{n_columns})")
+    print(f"\nDemo finished in {elapsed:.0f}s.")
+    print("Open the Dagster UI:  make ui          → http://127.0.0.1:3000")
+    print("Open the MLflow UI:   make mlflow-ui   → http://127.0.0.1:5000")

@@ -1,0 +1,209 @@
+"""The raw-extract contract: which Synthea CSV files and columns the pipeline loads.
+
+The contract is an allow-list. Only the columns named here are ever read into the
+warehouse; everything else in a file (names, SSN, addresses, coordinates, costs) is
+left behind in the landing folder. Unknown extra columns are tolerated, missing required
+columns are a user error naming file and column. Column aliases absorb differences
+between Synthea exporter versions 2.7.0 to 3.3 (see the project README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["id", "ref", "pseudo", "date", "timestamp", "text", "number", "integer"]
+"""How a column is parsed and protected.
+
+- ``pseudo``: a patient or encounter identifier, replaced by a keyed HMAC pseudonym.
+- ``id`` / ``ref``: a non-patient identifier (organization, provider, payer), kept as text.
+- ``date`` / ``timestamp``: ISO-8601; unparseable values quarantine the row when required,
+  become null (and are counted) otherwise.
+"""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One loaded column: its warehouse name, Synthea header name(s) and type."""
+
+    name: str
+    type: ColumnType
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Header names accepted for this column, preferred first (upper-case Synthea style)."""
+        return (self.name.upper(), *self.aliases)
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    """One CSV file of an extract and the columns the warehouse keeps from it."""
+
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = True
+    primary_key: str | None = None
+    patient_column: str | None = "patient"
+    dropped_identifiers: tuple[str, ...] = field(default=())
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+C = Column
+
+# Direct identifiers per file (HIPAA Safe Harbor and identifying staff/site fields). They are
+# never loaded; the list exists so tests and docs can prove it.
+PATIENT_IDENTIFIERS = (
+    "SSN", "DRIVERS", "PASSPORT", "PREFIX", "FIRST", "MIDDLE", "LAST", "SUFFIX", "MAIDEN",
+    "BIRTHPLACE", "ADDRESS", "CITY", "COUNTY", "FIPS", "ZIP", "LAT", "LON",
+)
+
+FILES: tuple[ExtractFile, ...] = (
+    ExtractFile(
+        "patients",
+        (
+            C("id", "pseudo", True),
+            C("birthdate", "date", True),
+            C("deathdate", "date"),
+            C("race", "text"),
+            C("ethnicity", "text"),
+            C("gender", "text", True),
+            C("state", "text"),
+        ),
+        primary_key="id",
+        patient_column="id",
+        dropped_identifiers=PATIENT_IDENTIFIERS,
+    ),
+    ExtractFile(
+        "encounters",
+        (
+            C("id", "pseudo", True),
+            C("start", "timestamp", True),
+            C("stop", "timestamp"),
+            C("patient", "pseudo", True),
+            C("organization", "ref"),
+            C("provider", "ref"),
+            C("payer", "ref"),
+            C("encounterclass", "text", True),
+            C("code", "text"),
+            C("description", "text"),
+            C("reasoncode", "text"),
+        ),
+        primary_key="id",
+    ),
+    ExtractFile(
+        "conditions",
+        (
+            C("start", "date", True),
+            C("stop", "date"),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("system", "text"),
+            C("code", "text", True),
+            C("description", "text"),
+        ),
+    ),
+    ExtractFile(
+        "medications",
+        (
+            C("start", "timestamp", True),
+            C("stop", "timestamp"),
+            C("patient", "pseudo", True),
+            C("payer", "ref"),
+            C("encounter", "pseudo"),
+            C("code", "text", True),
+            C("description", "text"),
+            C("dispenses", "integer"),
+            C("reasoncode", "text"),
+        ),
+    ),
+    ExtractFile(
+        "observations",
+        (
+            C("date", "timestamp", True),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("category", "text"),
+            C("code", "text", True),
+            C("description", "text"),
+            C("value", "text"),
+            C("units", "text"),
+            C("type", "text"),
+        ),
+    ),
+    ExtractFile(
+        "procedures",
+        (
+            # Synthea 2.7.0 wrote a single DATE column instead of START/STOP.
+            C("start", "timestamp", True, aliases=("DATE",)),
+            C("stop", "timestamp"),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("system", "text"),
+            C("code", "text", True),
+            C("description", "text"),
+            C("reasoncode", "text"),
+        ),
+    ),
+    ExtractFile(
+        "immunizations",
+        (
+            C("date", "timestamp", True),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("code", "text", True),
+            C("description", "text"),
+        ),
+        required=False,
+    ),
+    ExtractFile(
+        "allergies",
+        (
+            C("start", "date", True),
+            C("stop", "date"),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("code", "text", True),
+            C("system", "text"),
+            C("description", "text"),
+        ),
+        required=False,
+    ),
+    ExtractFile(
+        "organizations",
+        (C("id", "id", True), C("name", "text"), C("state", "text"), C("zip", "text")),
+        primary_key="id",
+        patient_column=None,
+        dropped_identifiers=("ADDRESS", "PHONE", "LAT", "LON"),
+    ),
+    ExtractFile(
+        "providers",
+        (
+            C("id", "id", True),
+            C("organization", "ref"),
+            C("gender", "text"),
+            C("speciality", "text"),
+        ),
+        primary_key="id",
+        patient_column=None,
+        dropped_identifiers=("NAME", "ADDRESS", "CITY", "ZIP", "LAT", "LON"),
+    ),
+    ExtractFile(
+        "payers",
+        (C("id", "id", True), C("name", "text"), C("ownership", "text")),
+        primary_key="id",
+        patient_column=None,
+        dropped_identifiers=("ADDRESS", "PHONE"),
+    ),
+)
+
+FILES_BY_NAME = {f.name: f for f in FILES}
+REQUIRED_FILES = tuple(f.name for f in FILES if f.required)
+SUCCESS_MARKER = "_SUCCESS"

@@ -1,0 +1,1 @@
+"""Governance: pseudonymisation (and, in later issues, audit log and privacy budget)."""

@@ -1,0 +1,419 @@
+"""MLflow 3 logging of candidate models and the model registry (aliases, no stages).
+
+Every function takes an explicit ``tracking_uri`` (e.g. ``sqlite:////abs/path/mlflow.db``);
+the same URI is used as the registry URI.  MLflow's fluent API (needed by
+``mlflow.sklearn.log_model`` / ``load_model``) reads process-global URIs, so those
+calls run inside :func:`_mlflow_uris`, which sets the URIs and restores the previous
+values (module globals *and* ``MLFLOW_TRACKING_URI`` / ``MLFLOW_REGISTRY_URI`` env
+vars) afterwards, under a lock.
+
+Models are logged with the sklearn flavor in cloudpickle format (the custom
+:class:`~mlhops_dagster.modeling.trainers.DPMLPClassifier` and LightGBM do not
+serialise with MLflow's default "skops" format), with explicit pip requirements
+(no requirement-inference subprocess) and ``pyfunc_predict_fn="predict_proba"``.
+Loading therefore needs ``mlhops_dagster`` importable and
+``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` not set to false.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from mlhops_dagster.modeling.trainers import TrainedModel
+
+__all__ = [
+    "CHALLENGER",
+    "CHAMPION",
+    "ModelVersionInfo",
+    "RegistrationResult",
+    "champion_info",
+    "load_model_by_alias",
+    "load_run_model",
+    "log_candidate",
+    "log_evaluation",
+    "register_best",
+]
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+MODEL_ARTIFACT = "model"
+PLOT_ARTIFACT_DIR = "plots"
+MODEL_ID_TAG = "mlhops.model_id"
+
+_URI_LOCK = threading.RLock()
+
+_FAMILY_REQUIREMENTS = {
+    "lightgbm": ["lightgbm"],
+    "logistic_regression": [],
+    "dp_mlp": ["torch"],
+}
+
+
+@dataclass
+class RegistrationResult:
+    model_name: str
+    version: str
+    run_id: str
+    auroc: float
+    aliases: list[str]  # aliases set on this version by this call
+    champion_set: bool  # True when this version also became champion (model had none)
+    decision: str
+
+
+@dataclass
+class ModelVersionInfo:
+    model_name: str
+    version: str
+    alias: str
+    run_id: str | None
+    source: str
+    aliases: list[str]
+    tags: dict[str, str] = field(default_factory=dict)  # tags of the source run (training lineage)
+    version_tags: dict[str, str] = field(default_factory=dict)  # tags on the registry version
+    metrics: dict[str, float] = field(default_factory=dict)  # metrics of the source run
+
+
+# --------------------------------------------------------------------------- #
+# plumbing
+# --------------------------------------------------------------------------- #
+@contextmanager
+def _mlflow_uris(tracking_uri: str) -> Iterator[None]:
+    """Temporarily point MLflow's fluent API at ``tracking_uri`` (tracking + registry), then restore."""
+    if not tracking_uri:
+        raise ValueError("an explicit MLflow tracking URI is required")
+    import mlflow
+    from mlflow.tracking import _model_registry, _tracking_service
+
+    tracking_utils = _tracking_service.utils
+    registry_utils = _model_registry.utils
+    with _URI_LOCK:
+        old_tracking = getattr(tracking_utils, "_tracking_uri", None)
+        old_registry = getattr(registry_utils, "_registry_uri", None)
+        old_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+        try:
+            mlflow.set_tracking_uri(tracking_uri)
+            mlflow.set_registry_uri(tracking_uri)
+            yield
+        finally:
+            if hasattr(tracking_utils, "_tracking_uri"):
+                tracking_utils._tracking_uri = old_tracking
+            if hasattr(registry_utils, "_registry_uri"):
+                registry_utils._registry_uri = old_registry
+            for key, value in old_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _client(tracking_uri: str) -> MlflowClient:
+    from mlflow import MlflowClient
+
+    if not tracking_uri:
+        raise ValueError("an explicit MLflow tracking URI is required")
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def _as_uri(location: str) -> str:
+    """A local directory path -> ``file://`` URI; URIs are passed through."""
+    parsed = urlparse(location)
+    if parsed.scheme and len(parsed.scheme) > 1:  # not a Windows drive letter
+        return location
+    return Path(location).expanduser().resolve().as_uri()
+
+
+def _experiment_id(client: MlflowClient, name: str, artifact_root: str | None) -> str:
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = _as_uri(f"{artifact_root.rstrip('/')}/{name}") if artifact_root else None
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException:  # created concurrently by another process
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def _pip_requirements(family: str) -> list[str]:
+    pkgs = ["mlflow", "scikit-learn", "cloudpickle", "numpy", "pandas", *_FAMILY_REQUIREMENTS.get(family, [])]
+    reqs = []
+    for pkg in pkgs:
+        try:
+            reqs.append(f"{pkg}=={importlib.metadata.version(pkg)}")
+        except importlib.metadata.PackageNotFoundError:
+            reqs.append(pkg)
+    return reqs
+
+
+def _param_value(value: Any) -> str:
+    text = json.dumps(value, default=str) if isinstance(value, (dict, list, tuple)) else str(value)
+    return text[:6000]
+
+
+def _finite_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    out = {}
+    for key, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            out[key] = number
+    return out
+
+
+def _log_png(client: MlflowClient, run_id: str, png: bytes, filename: str = "evaluation.png") -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / filename
+        path.write_bytes(png)
+        client.log_artifact(run_id, str(path), artifact_path=PLOT_ARTIFACT_DIR)
+
+
+def _run_model_uri(client: MlflowClient, run_id: str) -> str:
+    run = client.get_run(run_id)
+    model_id = run.data.tags.get(MODEL_ID_TAG)
+    return f"models:/{model_id}" if model_id else f"runs:/{run_id}/{MODEL_ARTIFACT}"
+
+
+# --------------------------------------------------------------------------- #
+# logging
+# --------------------------------------------------------------------------- #
+def log_candidate(
+    tracking_uri: str,
+    experiment: str,
+    trained: TrainedModel,
+    X_train: pd.DataFrame,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    plot_png: bytes | None = None,
+    artifact_root: str | None = None,
+) -> str:
+    """Log one candidate as its own MLflow run (run name = model family); returns the run id.
+
+    Logs ``trained.params`` (+ ``privacy_*`` params and metrics for DP models),
+    ``metrics``, ``tags`` (+ ``model_family``), the estimator with the sklearn
+    flavor under the name ``model`` (signature inferred from a sample of
+    ``X_train`` and its ``predict_proba`` output, a 5-row input example,
+    ``pyfunc_predict_fn="predict_proba"``) and, if given, ``plot_png`` as
+    ``plots/evaluation.png``.  ``artifact_root`` (a directory path or URI) is
+    used only when the experiment does not exist yet: its artifact location
+    becomes ``<artifact_root>/<experiment>``.
+    """
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    client = _client(tracking_uri)
+    experiment_id = _experiment_id(client, experiment, artifact_root)
+
+    sample = X_train.head(200)
+    with suppress(TypeError, ValueError):  # numeric features: float64 schema tolerates NaN at scoring time
+        sample = sample.astype("float64")
+    proba = np.asarray(trained.estimator.predict_proba(sample))
+    signature = infer_signature(sample, proba)
+    input_example = sample.head(5)
+
+    params = {"family": trained.family, **trained.params}
+    privacy = trained.privacy or {}
+    params.update({f"privacy_{k}": v for k, v in privacy.items()})
+    run_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    run_tags.setdefault("model_family", trained.family)
+
+    with _mlflow_uris(tracking_uri):
+        run = client.create_run(experiment_id, run_name=trained.family, tags=run_tags)
+        run_id = run.info.run_id
+        try:
+            with mlflow.start_run(run_id=run_id):
+                mlflow.log_params({k: _param_value(v) for k, v in params.items()})
+                all_metrics = {**(metrics or {}), **{f"privacy_{k}": v for k, v in privacy.items()}}
+                if all_metrics:
+                    mlflow.log_metrics(_finite_metrics(all_metrics))
+                info = mlflow.sklearn.log_model(
+                    sk_model=trained.estimator,
+                    name=MODEL_ARTIFACT,
+                    serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                    signature=signature,
+                    input_example=input_example,
+                    pyfunc_predict_fn="predict_proba",
+                    pip_requirements=_pip_requirements(trained.family),
+                )
+                if getattr(info, "model_id", None):
+                    mlflow.set_tag(MODEL_ID_TAG, info.model_id)
+                if plot_png is not None:
+                    _log_png(client, run_id, plot_png)
+        except BaseException:
+            client.set_terminated(run_id, status="FAILED")
+            raise
+    return run_id
+
+
+def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], plot_png: bytes | None = None) -> None:
+    """Add (test) metrics and, if given, ``plots/evaluation.png`` to an existing candidate run."""
+    import time
+
+    from mlflow.entities import Metric
+
+    client = _client(tracking_uri)
+    timestamp = int(time.time() * 1000)
+    values = [Metric(k, v, timestamp, 0) for k, v in _finite_metrics(metrics).items()]
+    if values:
+        client.log_batch(run_id, metrics=values)
+    if plot_png is not None:
+        _log_png(client, run_id, plot_png)
+
+
+def load_run_model(tracking_uri: str, run_id: str) -> Any:
+    """The sklearn estimator logged by :func:`log_candidate` in run ``run_id``."""
+    import mlflow.sklearn
+
+    uri = _run_model_uri(_client(tracking_uri), run_id)
+    with _mlflow_uris(tracking_uri):
+        return mlflow.sklearn.load_model(uri)
+
+
+# --------------------------------------------------------------------------- #
+# registry
+# --------------------------------------------------------------------------- #
+def _version_by_alias(client: MlflowClient, model_name: str, alias: str):
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(model_name, alias)
+    except MlflowException as exc:
+        raise LookupError(
+            f"registered model {model_name!r} has no version with alias {alias!r} ({exc.message})"
+        ) from exc
+
+
+def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str, float]) -> RegistrationResult:
+    """Register the run with the highest test AUROC as a new version of ``model_name``.
+
+    The new version gets alias ``challenger``; it also gets ``champion`` when the
+    model has no champion yet (promotion of later challengers is a separate,
+    human/sensor-approved step).  The version is tagged with the decision,
+    its test AUROC, the candidates compared and the source run's model family.
+    """
+    from mlflow.exceptions import MlflowException
+
+    scored = {rid: float(a) for rid, a in run_ids_by_auroc.items() if a is not None and math.isfinite(float(a))}
+    if not scored:
+        raise ValueError(f"no candidate run with a finite AUROC: {run_ids_by_auroc!r}")
+    run_id = max(scored, key=lambda rid: scored[rid])
+    auroc = scored[run_id]
+
+    client = _client(tracking_uri)
+    run = client.get_run(run_id)
+    try:
+        client.create_registered_model(
+            model_name, description="30-day readmission risk; versions are the best-AUROC candidate of a training run"
+        )
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    try:
+        client.get_model_version_by_alias(model_name, CHAMPION)
+        has_champion = True
+    except MlflowException:
+        has_champion = False
+
+    model_id = run.data.tags.get(MODEL_ID_TAG)
+    source = f"models:/{model_id}" if model_id else f"runs:/{run_id}/{MODEL_ARTIFACT}"
+    # the registry store resolves ``models:/<id>`` sources through MLflow's global tracking URI
+    with _mlflow_uris(tracking_uri):
+        mv = client.create_model_version(
+            name=model_name,
+            source=source,
+            run_id=run_id,
+            model_id=model_id,
+            tags={"model_family": run.data.tags.get("model_family", run.data.params.get("family", ""))},
+        )
+    version = str(mv.version)
+
+    aliases = [CHALLENGER]
+    client.set_registered_model_alias(model_name, CHALLENGER, version)
+    if not has_champion:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+        aliases.append(CHAMPION)
+        decision = "challenger+champion: best test AUROC; the model had no champion"
+    else:
+        current = client.get_model_version_by_alias(model_name, CHAMPION)
+        decision = f"challenger: best test AUROC; champion stays version {current.version}"
+
+    for key, value in {
+        "decision": decision,
+        "selection_metric": "test_auroc",
+        "test_auroc": f"{auroc:.6f}",
+        "candidates": json.dumps(scored, sort_keys=True),
+        **{k: run.data.tags[k] for k in ("dagster_run_id", "data_fingerprint") if k in run.data.tags},
+    }.items():
+        client.set_model_version_tag(model_name, version, key, value)
+
+    return RegistrationResult(
+        model_name=model_name,
+        version=version,
+        run_id=run_id,
+        auroc=auroc,
+        aliases=aliases,
+        champion_set=not has_champion,
+        decision=decision,
+    )
+
+
+def champion_info(tracking_uri: str, model_name: str, alias: str = CHAMPION) -> ModelVersionInfo:
+    """Registry facts about the version behind ``alias`` (LookupError if the alias does not exist)."""
+    client = _client(tracking_uri)
+    mv = _version_by_alias(client, model_name, alias)
+    run_tags: dict[str, str] = {}
+    run_metrics: dict[str, float] = {}
+    if mv.run_id:
+        run = client.get_run(mv.run_id)
+        run_tags = {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")}
+        run_metrics = dict(run.data.metrics)
+    return ModelVersionInfo(
+        model_name=model_name,
+        version=str(mv.version),
+        alias=alias,
+        run_id=mv.run_id,
+        source=mv.source,
+        aliases=list(mv.aliases or []),
+        tags=run_tags,
+        version_tags=dict(mv.tags or {}),
+        metrics=run_metrics,
+    )
+
+
+def load_model_by_alias(tracking_uri: str, model_name: str, alias: str = CHAMPION) -> tuple[Any, str]:
+    """(sklearn estimator, version) for ``models:/<model_name>@<alias>``; LookupError if the alias is missing.
+
+    The alias is resolved once and the model is loaded by that version number, so
+    the returned version always matches the returned model even if the alias moves.
+    """
+    import mlflow.sklearn
+
+    client = _client(tracking_uri)
+    mv = _version_by_alias(client, model_name, alias)
+    version = str(mv.version)
+    with _mlflow_uris(tracking_uri):
+        model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    return model, version

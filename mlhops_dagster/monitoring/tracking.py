@@ -1,0 +1,54 @@
+"""Drift reports as MLflow runs, and the retraining decision the drift sensor applies."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from mlhops_dagster.monitoring.drift import DriftResult
+
+
+def _experiment_id(client: MlflowClient, name: str, artifact_root: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    return client.create_experiment(name, artifact_location=f"{artifact_root}/{name}")
+
+
+def log_drift_run(tracking_uri: str, experiment: str, artifact_root: str, extract_id: str, champion_version: str,
+                  result: DriftResult, ui_url: str) -> tuple[str, str]:
+    """One MLflow run per drift report: share drifted, per-feature scores and PSI, and the Evidently HTML."""
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    experiment_id = _experiment_id(client, experiment, artifact_root)
+    run = client.create_run(experiment_id, run_name=f"drift-{extract_id}", tags={
+        "extract_id": extract_id, "champion_version": str(champion_version), "drift_fingerprint": result.fingerprint})
+    run_id = run.info.run_id
+    client.log_metric(run_id, "share_drifted", result.share_drifted)
+    client.log_metric(run_id, "n_drifted", result.n_drifted)
+    for name, score in result.per_feature.items():
+        client.log_metric(run_id, f"drift_score/{name}", float(score))
+    for name, psi in result.psi.items():
+        client.log_metric(run_id, f"psi/{name}", float(psi))
+    with tempfile.TemporaryDirectory() as tmp:
+        html = Path(tmp) / "drift_report.html"
+        html.write_text(result.html, encoding="utf-8")
+        client.log_artifact(run_id, str(html))
+    client.set_terminated(run_id)
+    return run_id, f"{ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+@dataclass(frozen=True)
+class RetrainingPolicy:
+    """Retrain when the share of drifted features reaches ``threshold``; one run per distinct drift."""
+
+    threshold: float = 0.3
+
+    def should_retrain(self, share_drifted: float) -> bool:
+        return share_drifted >= self.threshold
+
+    @staticmethod
+    def run_key(drift_fingerprint: str) -> str:
+        return f"drift-{drift_fingerprint}"

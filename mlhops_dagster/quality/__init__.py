@@ -1,0 +1,1 @@
+"""ML-DQA data-quality checks on the OMOP CDM (Kahn conformance / completeness / plausibility)."""

@@ -1,0 +1,9 @@
+"""Dagster resources: thin, configurable handles on the warehouse, landing zone, dbt and MLflow."""
+
+from resources.dbt_project import omop_dbt_project
+from resources.feature_store import FeatureStoreResource
+from resources.landing import ExtractLandingResource
+from resources.tracking import MlflowResource
+from resources.warehouse import DUCKDB_POOL, WarehouseResource
+
+__all__ = ["DUCKDB_POOL", "FeatureStoreResource", "ExtractLandingResource", "MlflowResource", "WarehouseResource", "omop_dbt_project"]

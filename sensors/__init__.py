@@ -1,0 +1,1 @@
+"""Sensors and schedules: new extracts, drift-triggered and scheduled retraining."""

@@ -1,0 +1,400 @@
+"""Readmission cohort, label and point-in-time features on a tiny hand-made OMOP schema."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlhops_dagster.features.readmission import (
+    FEATURE_CATALOGUE,
+    FEATURE_COLUMNS,
+    ID_COLUMNS,
+    LABEL_COLUMN,
+    FeatureSpec,
+    ReadmissionTask,
+    build_readmission_features,
+    cohort_attrition,
+    data_fingerprint,
+    feature_columns,
+    temporal_split,
+)
+
+INPATIENT, ER, OUTPATIENT, ER_INPATIENT = 9201, 9203, 9202, 262
+CREATININE, SYSTOLIC = 3051825, 3004249
+HYPERTENSION, DIABETES, MI, ANEMIA, CARDIAC_ARREST = 320128, 201826, 4329847, 439777, 321042
+LISINOPRIL, ATORVASTATIN, CLOPIDOGREL = 19080128, 1545959, 19075601
+OBESITY = 4060985
+
+DDL = """
+CREATE SCHEMA omop;
+CREATE TABLE omop.person (
+    person_id BIGINT, gender_concept_id INTEGER, year_of_birth INTEGER, month_of_birth INTEGER,
+    day_of_birth INTEGER, birth_datetime TIMESTAMP, race_concept_id INTEGER, ethnicity_concept_id INTEGER);
+CREATE TABLE omop.observation_period (
+    observation_period_id BIGINT, person_id BIGINT,
+    observation_period_start_date DATE, observation_period_end_date DATE);
+CREATE TABLE omop.visit_occurrence (
+    visit_occurrence_id BIGINT, person_id BIGINT, visit_concept_id INTEGER,
+    visit_start_date DATE, visit_end_date DATE, care_site_id BIGINT);
+CREATE TABLE omop.death (person_id BIGINT, death_date DATE);
+CREATE TABLE omop.condition_occurrence (
+    condition_occurrence_id BIGINT, person_id BIGINT, condition_concept_id INTEGER,
+    condition_start_date DATE, condition_end_date DATE);
+CREATE TABLE omop.drug_exposure (
+    drug_exposure_id BIGINT, person_id BIGINT, drug_concept_id INTEGER,
+    drug_exposure_start_date DATE, drug_exposure_end_date DATE);
+CREATE TABLE omop.measurement (
+    measurement_id BIGINT, person_id BIGINT, measurement_concept_id INTEGER,
+    measurement_date DATE, measurement_datetime TIMESTAMP, value_as_number DOUBLE);
+CREATE TABLE omop.observation (
+    observation_id BIGINT, person_id BIGINT, observation_concept_id INTEGER, observation_date DATE);
+"""
+
+# person_id, gender, year, month, day, birth_datetime, race, ethnicity
+PERSONS = [
+    (1, 8507, 1960, 5, 1, "1960-05-01", 8527, 0),  # adult male white
+    (2, 8532, 1950, 7, 15, None, 8516, 38003563),  # female black hispanic, birth_datetime missing
+    (3, 8532, 2010, 1, 1, "2010-01-01", 8527, 0),  # child
+    (4, 8507, 1940, 1, 1, "1940-01-01", 8527, 0),  # dies during the stay
+    (41, 8532, 1945, 1, 1, "1945-01-01", 0, 0),  # dies on the discharge day
+    (5, 8507, 1970, 1, 1, "1970-01-01", 8527, 0),  # outpatient / ER only
+    (6, 8532, 1980, 1, 1, "1980-01-01", 8515, 0),  # ER+inpatient stay, asian
+    (7, 8507, 1975, 1, 1, "1975-01-01", 8527, 0),  # stay with discharge before admission
+    (8, 8507, 1965, 1, 1, "1965-01-01", 8527, 0),  # readmitted on day 31
+    (9, 8532, 1955, 1, 1, "1955-01-01", 8527, 0),  # readmitted, observation ends soon after
+]
+
+OBSERVATION_END = {2: "2020-04-20", 9: "2020-10-10"}  # everyone else: 2021-12-31
+
+# visit_occurrence_id, person_id, concept, start, end, care_site_id
+VISITS = [
+    (104, 1, OUTPATIENT, "2019-06-01", "2019-06-01", 10),
+    (105, 1, ER, "2019-12-31", "2019-12-31", 10),
+    (101, 1, INPATIENT, "2020-01-01", "2020-01-05", 10),  # readmitted on day 10 -> 1
+    (102, 1, INPATIENT, "2020-01-15", "2020-01-18", 10),  # next stay on day 40 -> 0
+    (103, 1, INPATIENT, "2020-02-27", "2020-03-01", 11),  # no readmission, full follow-up -> 0
+    (201, 2, INPATIENT, "2020-03-01", "2020-03-03", 20),  # readmitted exactly on day 30 -> 1
+    (202, 2, INPATIENT, "2020-04-02", "2020-04-05", 20),  # observation ends on day 15 -> censored
+    (301, 3, INPATIENT, "2020-05-01", "2020-05-02", 30),  # child -> excluded
+    (401, 4, INPATIENT, "2020-06-01", "2020-06-10", 40),  # died 2020-06-08 -> excluded
+    (411, 41, INPATIENT, "2020-06-01", "2020-06-10", 40),  # died on discharge day -> excluded
+    (501, 5, OUTPATIENT, "2020-06-01", "2020-06-01", 50),
+    (502, 5, ER, "2020-06-02", "2020-06-02", 50),
+    (601, 6, ER_INPATIENT, "2020-07-01", "2020-07-04", 60),
+    (701, 7, INPATIENT, "2020-07-10", "2020-07-08", 70),  # discharge before admission -> excluded
+    (801, 8, INPATIENT, "2020-07-20", "2020-08-01", 80),  # next stay on day 31 -> 0
+    (802, 8, INPATIENT, "2020-09-01", "2020-09-03", 80),
+    (901, 9, INPATIENT, "2020-09-25", "2020-10-01", 90),  # readmitted day 4 -> kept although obs ends
+    (902, 9, INPATIENT, "2020-10-05", "2020-10-08", 90),  # 2 days of follow-up -> censored
+]
+
+DEATHS = [(4, "2020-06-08"), (41, "2020-06-10")]
+
+# condition_occurrence_id, person_id, concept, start, end
+CONDITIONS = [
+    (1, 1, HYPERTENSION, "2015-01-01", None),  # ongoing -> active in every window
+    (2, 1, DIABETES, "2018-01-01", "2018-06-01"),  # ended before the lookback window of 101
+    (3, 1, MI, "2020-01-02", "2020-01-03"),  # during the index stay, before discharge
+    (4, 2, DIABETES, "2019-05-01", None),
+]
+
+# drug_exposure_id, person_id, concept, start, end
+DRUGS = [
+    (1, 1, LISINOPRIL, "2019-11-01", "2020-11-01"),
+    (2, 1, ATORVASTATIN, "2020-01-05", "2020-06-01"),  # starts on the index date of 101
+]
+
+# measurement_id, person_id, concept, date, datetime, value
+MEASUREMENTS = [
+    (1, 1, CREATININE, "2019-12-01", "2019-12-01 08:00", 1.0),
+    (2, 1, CREATININE, "2020-01-03", "2020-01-03 08:00", 1.5),  # during the stay -> latest for 101
+    (3, 1, CREATININE, "2020-01-05", "2020-01-05 07:00", 9.9),  # on the index date -> not for 101
+    (4, 1, SYSTOLIC, "2020-01-02", "2020-01-02 09:00", 120.0),
+    (5, 1, SYSTOLIC, "2020-01-02", "2020-01-02 18:00", 135.0),  # same day, later time -> latest
+    (6, 2, CREATININE, "2020-02-01", None, 0.8),
+]
+
+OBSERVATIONS = [(1, 1, OBESITY, "2010-01-01")]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    if rows:
+        placeholders = ", ".join("?" for _ in rows[0])
+        con.executemany(f"INSERT INTO omop.{table} VALUES ({placeholders})", rows)
+
+
+def make_cdm(extra: dict[str, list[tuple]] | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(DDL)
+    data = {
+        "person": PERSONS,
+        "observation_period": [(p[0], p[0], "2000-01-01", OBSERVATION_END.get(p[0], "2021-12-31")) for p in PERSONS],
+        "visit_occurrence": VISITS,
+        "death": DEATHS,
+        "condition_occurrence": CONDITIONS,
+        "drug_exposure": DRUGS,
+        "measurement": MEASUREMENTS,
+        "observation": OBSERVATIONS,
+    }
+    for table, rows in (extra or {}).items():
+        data[table] = data[table] + rows
+    for table, rows in data.items():
+        _rows(con, table, rows)
+    return con
+
+
+@pytest.fixture(scope="module")
+def features() -> pd.DataFrame:
+    con = make_cdm()
+    try:
+        return build_readmission_features(con)
+    finally:
+        con.close()
+
+
+def row(frame: pd.DataFrame, visit_id: int) -> pd.Series:
+    match = frame[frame["visit_occurrence_id"] == visit_id]
+    assert len(match) == 1, f"visit {visit_id} not exactly once in the cohort"
+    return match.iloc[0]
+
+
+def test_columns_and_order(features: pd.DataFrame) -> None:
+    assert list(features.columns) == [*ID_COLUMNS, LABEL_COLUMN, *FEATURE_COLUMNS]
+    assert LABEL_COLUMN == "readmitted_30d"
+    assert feature_columns(FEATURE_CATALOGUE) == FEATURE_COLUMNS
+    keys = list(zip(features["index_date"], features["visit_occurrence_id"], strict=True))
+    assert keys == sorted(keys)
+    assert features.index.equals(pd.RangeIndex(len(features)))
+
+
+def test_cohort_membership(features: pd.DataFrame) -> None:
+    # inpatient / ER+inpatient only, adults, alive at discharge, valid dates, enough follow-up
+    assert sorted(features["visit_occurrence_id"]) == [101, 102, 103, 201, 601, 801, 802, 901]
+
+
+def test_labels(features: pd.DataFrame) -> None:
+    labels = dict(zip(features["visit_occurrence_id"], features[LABEL_COLUMN], strict=True))
+    assert labels[101] == 1  # readmitted on day 10
+    assert labels[102] == 0  # next stay on day 40
+    assert labels[201] == 1  # readmitted exactly on day 30
+    assert labels[801] == 0  # readmitted on day 31
+    assert labels[901] == 1  # readmission observed although observation ends within 30 days
+    assert labels[103] == 0 and labels[601] == 0
+
+
+def test_meta_and_demographics(features: pd.DataFrame) -> None:
+    r = row(features, 101)
+    assert r["person_id"] == 1 and r["care_site_id"] == 10
+    assert r["gender_concept_id"] == 8507 and r["race_concept_id"] == 8527
+    assert r["index_date"] == pd.Timestamp("2020-01-05")
+    assert r["age_at_index"] == 59  # born 1960-05-01, birthday not yet reached
+    assert r["sex_male"] == 1 and r["race_white"] == 1 and r["race_other"] == 0
+    assert r["length_of_stay_days"] == 4
+    r2 = row(features, 201)  # birth date from year/month/day (birth_datetime missing)
+    assert r2["age_at_index"] == 69
+    assert (r2["sex_male"], r2["race_black"], r2["ethnicity_hispanic"]) == (0, 1, 1)
+    assert row(features, 601)["race_asian"] == 1
+
+
+def test_history_features(features: pd.DataFrame) -> None:
+    r = row(features, 101)
+    assert r["cond_hypertension"] == 1  # ongoing, diagnosed years earlier
+    assert r["cond_type2_diabetes"] == 0  # ended before the lookback window
+    assert r["cond_myocardial_infarction"] == 1  # during the stay, before the discharge day
+    assert r["cond_obesity"] == 1  # observation table, any time before index
+    assert r["n_chronic_conditions"] == 2  # hypertension + obesity
+    assert r["drug_antihypertensive"] == 1
+    assert r["drug_statin"] == 0  # starts on the index date
+    assert row(features, 102)["drug_statin"] == 1
+    assert (r["prior_inpatient_visits"], r["prior_er_visits"], r["prior_outpatient_visits"]) == (0, 1, 1)
+    assert row(features, 102)["prior_inpatient_visits"] == 1  # 101, never the index stay itself
+    assert row(features, 103)["prior_inpatient_visits"] == 2
+    assert row(features, 201)["cond_type2_diabetes"] == 1
+
+
+def test_latest_lab_is_most_recent_before_index(features: pd.DataFrame) -> None:
+    assert row(features, 101)["lab_creatinine_latest"] == 1.5  # not 9.9 from the index date
+    assert row(features, 102)["lab_creatinine_latest"] == 9.9
+    assert row(features, 101)["lab_systolic_bp_latest"] == 135.0  # later the same day
+    assert row(features, 201)["lab_creatinine_latest"] == 0.8
+    assert math.isnan(row(features, 601)["lab_creatinine_latest"])
+    assert features["lab_hba1c_latest"].isna().all()
+    assert features["lab_hba1c_latest"].dtype == np.float64
+
+
+def _plant(person_id: int, day: pd.Timestamp, offset: int) -> dict[str, list[tuple]]:
+    """Records dated ``offset`` days after ``day`` for ``person_id``, ids far from the fixture's."""
+    d = (day + pd.Timedelta(days=offset)).date().isoformat()
+    base = 1_000_000 * person_id + 100 * (offset + 1_000)
+    return {
+        "measurement": [
+            (base + 1, person_id, CREATININE, d, f"{d} 06:00", 42.0),
+            (base + 2, person_id, SYSTOLIC, d, f"{d} 06:00", 200.0),
+        ],
+        "condition_occurrence": [
+            (base + 1, person_id, ANEMIA, d, None),
+            (base + 2, person_id, CARDIAC_ARREST, d, d),
+        ],
+        "drug_exposure": [(base + 1, person_id, CLOPIDOGREL, d, d)],
+        "observation": [(base + 1, person_id, OBESITY, d)],
+        "visit_occurrence": [
+            (base + 1, person_id, ER, d, d, 99),
+            (base + 2, person_id, OUTPATIENT, d, d, 99),
+            (base + 3, person_id, INPATIENT, d, d, 99),
+        ],
+    }
+
+
+@pytest.mark.parametrize("offset", [0, 31])
+def test_no_leakage_from_records_at_or_after_index(features: pd.DataFrame, offset: int) -> None:
+    """Records dated at or after a row's index_date change none of that row's features.
+
+    Persons are independent, so each round plants records after the k-th index stay of
+    every person at once and checks those stays.
+    """
+    rounds = features.groupby("person_id").cumcount()
+    for k in sorted(rounds.unique()):
+        checked = features[rounds == k]
+        extra: dict[str, list[tuple]] = {}
+        for _, base_row in checked.iterrows():
+            for table, rows in _plant(int(base_row["person_id"]), base_row["index_date"], offset).items():
+                extra.setdefault(table, []).extend(rows)
+        con = make_cdm(extra)
+        planted = build_readmission_features(con)
+        con.close()
+        for _, base_row in checked.iterrows():
+            after = row(planted, int(base_row["visit_occurrence_id"]))
+            pd.testing.assert_series_equal(
+                after[FEATURE_COLUMNS],
+                base_row[FEATURE_COLUMNS],
+                check_names=False,
+                obj=f"visit {base_row['visit_occurrence_id']}",
+            )
+
+
+def test_leakage_check_has_teeth(features: pd.DataFrame) -> None:
+    """The same records planted *before* the index date do change the features."""
+    base_row = row(features, 101)  # stay 2020-01-01 .. 2020-01-05
+    con = make_cdm(_plant(1, base_row["index_date"], -1))  # during the stay, before discharge day
+    planted = row(build_readmission_features(con), 101)
+    con.close()
+    assert planted["lab_creatinine_latest"] == 42.0
+    assert planted["cond_anemia"] == 1 and planted["cond_cardiac_arrest"] == 1
+    assert planted["drug_antiplatelet"] == 1
+    # visits that start during the index stay are not prior visits
+    assert (planted["prior_er_visits"], planted["prior_outpatient_visits"]) == (1, 1)
+
+    con = make_cdm(_plant(1, base_row["index_date"], -10))  # before the stay started
+    planted = row(build_readmission_features(con), 101)
+    con.close()
+    assert planted["prior_inpatient_visits"] == 1
+    assert (planted["prior_er_visits"], planted["prior_outpatient_visits"]) == (2, 2)
+
+
+def test_task_parameters() -> None:
+    con = make_cdm()
+    longer = build_readmission_features(con, ReadmissionTask(time_at_risk_days=45, require_full_follow_up=False))
+    assert "readmitted_45d" in longer.columns
+    labels = dict(zip(longer["visit_occurrence_id"], longer["readmitted_45d"], strict=True))
+    assert labels[102] == 1 and labels[801] == 1  # day 40 and day 31 now inside the window
+    assert {202, 902} <= set(labels)  # no censoring
+    kids = build_readmission_features(con, ReadmissionTask(min_age=0))
+    assert 301 in set(kids["visit_occurrence_id"])
+    con.close()
+
+
+def test_custom_catalogue_and_windows() -> None:
+    catalogue = (
+        FeatureSpec("creat_10d", "Latest creatinine, 10 days", "latest_value", "measurement", (CREATININE,), window=10),
+        FeatureSpec(
+            "dm_30d", "Diabetes active in 30 days", "event_flag", "condition_occurrence", (DIABETES,), window=30
+        ),
+        FeatureSpec(
+            "any_visit_60d", "Visits in 60 days", "visit_count", "visit_occurrence", (ER, OUTPATIENT), window=60
+        ),
+    )
+    con = make_cdm()
+    frame = build_readmission_features(con, features=catalogue)
+    con.close()
+    assert list(frame.columns) == [*ID_COLUMNS, LABEL_COLUMN, "creat_10d", "dm_30d", "any_visit_60d"]
+    assert row(frame, 101)["creat_10d"] == 1.5  # 2 days before the index date
+    assert math.isnan(row(frame, 102)["creat_10d"])  # the latest, 2020-01-05, is 13 days before
+    assert (row(frame, 101)["dm_30d"], row(frame, 201)["dm_30d"]) == (0, 1)  # ended 2018 / ongoing
+    assert row(frame, 101)["any_visit_60d"] == 1  # the ER visit, not the outpatient one 7 months before
+    with pytest.raises(ValueError, match="snake_case"):
+        FeatureSpec("Bad-Id", "x", "event_flag", "condition_occurrence", (1,))
+    with pytest.raises(ValueError, match="unknown source"):
+        FeatureSpec("x", "x", "event_flag", "nowhere", (1,))
+
+
+def test_cohort_attrition() -> None:
+    con = make_cdm()
+    attrition = cohort_attrition(con)
+    con.close()
+    assert list(attrition["step"]) == [
+        "inpatient_stays",
+        "valid_discharge_date",
+        "age_at_least_18",
+        "alive_at_discharge",
+        "sufficient_follow_up",
+    ]
+    assert list(attrition["n_stays"]) == [14, 13, 12, 10, 8]
+
+
+def test_missing_table_is_a_clear_error() -> None:
+    con = make_cdm()
+    con.execute("DROP TABLE omop.measurement")
+    with pytest.raises(ValueError, match="omop.measurement.value_as_number"):
+        build_readmission_features(con)
+    with pytest.raises(ValueError, match="identifier"):
+        build_readmission_features(make_cdm(), cdm_schema="omop; DROP TABLE x")
+    con.close()
+
+
+def test_empty_cohort_keeps_columns() -> None:
+    con = make_cdm()
+    con.execute("DELETE FROM omop.visit_occurrence")
+    frame = build_readmission_features(con)
+    con.close()
+    assert frame.empty
+    assert list(frame.columns) == [*ID_COLUMNS, LABEL_COLUMN, *FEATURE_COLUMNS]
+
+
+def test_temporal_split(features: pd.DataFrame) -> None:
+    split = temporal_split(features)
+    assert split.index.equals(features.index)
+    assert set(split) == {"train", "test"}
+    train_dates = features.loc[split == "train", "index_date"]
+    test_dates = features.loc[split == "test", "index_date"]
+    assert train_dates.max() < test_dates.min()
+    assert not set(train_dates) & set(test_dates)
+
+
+def test_temporal_split_never_straddles_a_date() -> None:
+    dates = pd.to_datetime(["2020-01-01"] * 3 + ["2020-01-02"] * 4 + ["2020-01-03"] * 3)
+    frame = pd.DataFrame({"index_date": dates[::-1]}, index=range(100, 110))  # unsorted, custom index
+    split = temporal_split(frame, test_fraction=0.25)
+    assert (split[frame["index_date"] == pd.Timestamp("2020-01-03")] == "test").all()
+    assert (split[frame["index_date"] < pd.Timestamp("2020-01-03")] == "train").all()
+    half = temporal_split(frame, test_fraction=0.6)  # 7/10 on or after 01-02 is closest
+    assert (half[frame["index_date"] >= pd.Timestamp("2020-01-02")] == "test").all()
+    with pytest.raises(ValueError):
+        temporal_split(frame.iloc[:3])  # one distinct date
+    with pytest.raises(ValueError):
+        temporal_split(frame, test_fraction=1.0)
+
+
+def test_data_fingerprint(features: pd.DataFrame) -> None:
+    fp = data_fingerprint(features)
+    assert len(fp) == 64
+    assert data_fingerprint(features.copy()) == fp
+    assert data_fingerprint(features.set_axis(range(10, 10 + len(features)))) == fp  # index ignored
+    changed = features.copy()
+    changed.loc[0, "lab_creatinine_latest"] = 123.0
+    assert data_fingerprint(changed) != fp
+    assert data_fingerprint(features.rename(columns={"sex_male": "male"})) != fp
+    assert data_fingerprint(features.iloc[::-1]) != fp  # row order matters

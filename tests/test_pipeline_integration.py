@@ -1,0 +1,114 @@
+"""The whole graph, materialised in-process on small generated extracts, on a real instance.
+
+Real parts throughout: a DuckDB file, a dbt build, an MLflow sqlite store, Dagster runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+from mlflow.tracking import MlflowClient
+from privacy import mlflow_hits, warehouse_hits
+
+from mlhops_dagster.definitions import build_definitions
+from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
+from mlhops_dagster.settings import Settings
+
+pytestmark = pytest.mark.integration
+FIRST, SECOND = "ex_2016_2021", "ex_2022_2023"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = Settings(data_dir=data_dir, pseudonym_key="integration-test-key-0123456789")
+    generate_extract(settings.landing_dir / FIRST, patients=450, seed=11, sites=2,
+                     start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31))
+    generate_extract(settings.landing_dir / SECOND, patients=300, seed=12, sites=2,
+                     start=dt.date(2022, 1, 1), end=dt.date(2023, 12, 31), drift=DRIFT_PRESETS["aging"])
+    defs = build_definitions(settings)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("extracts", [FIRST, SECOND])
+        results = {}
+        for job, partition in (("ingest_job", FIRST), ("pipeline_job", None), ("ingest_job", SECOND),
+                               ("refresh_job", None), ("monitoring_job", SECOND)):
+            result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
+                                                                  raise_on_error=False)
+            assert result.success, f"{job}[{partition}] failed"
+            results[(job, partition)] = result
+        yield settings, defs, instance, results
+
+
+def _count(settings: Settings, sql: str) -> int:
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return int(con.execute(sql).fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def test_omop_counts_match_the_source(pipeline) -> None:
+    settings, *_ = pipeline
+    landing = settings.landing_dir
+    source_patients = sum(len((landing / e / "patients.csv").read_text().splitlines()) - 1 for e in (FIRST, SECOND))
+    source_encounters = sum(len((landing / e / "encounters.csv").read_text().splitlines()) - 1 for e in (FIRST, SECOND))
+    assert _count(settings, "SELECT count(*) FROM raw.quarantine") == 0
+    assert _count(settings, "SELECT count(*) FROM omop.person") == source_patients
+    assert _count(settings, "SELECT count(*) FROM omop.visit_occurrence") == source_encounters
+    conditions = _count(settings, "SELECT count(*) FROM raw.conditions")
+    routed = _count(settings, "SELECT count(*) FROM omop.condition_occurrence") + _count(
+        settings, "SELECT count(*) FROM omop.observation WHERE observation_source_value IN ('162864005', '160903007')")
+    assert routed == conditions
+    assert _count(settings, "SELECT count(*) FROM omop.observation WHERE observation_concept_id = 4060985") > 0
+
+
+def test_quality_checks_ran_and_none_fatal_failed(pipeline) -> None:
+    settings, _, instance, results = pipeline
+    evaluations = [e for e in results[("pipeline_job", None)].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    names = {e.event_specific_data.check_name for e in evaluations}
+    assert {"person_year_of_birth_plausible", "visit_end_not_before_start", "plausible_value_heart_rate"} <= names
+    assert _count(settings, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status = 'Failed'") == 0
+
+
+def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
+    settings, _, instance, _ = pipeline
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+    model = client.get_registered_model(settings.model_name)
+    assert model.aliases.get("champion") == model.aliases.get("challenger") == "1"
+    run = client.get_run(client.get_model_version(settings.model_name, "1").run_id)
+    for metric in ("test_auroc", "test_auprc", "test_brier"):
+        assert 0.0 <= run.data.metrics[metric] <= 1.0
+    assert run.data.tags["data_fingerprint"] and run.data.tags["dagster_run_id"]
+    dp_event = instance.get_latest_materialization_event(dg.AssetKey("dp_mlp_model"))
+    epsilon = dp_event.asset_materialization.metadata["dp_epsilon_spent"].value
+    assert 0 < epsilon <= 3.0 * 1.05
+
+
+def test_new_extract_is_scored_and_drift_reported(pipeline) -> None:
+    settings, _, instance, _ = pipeline
+    assert _count(settings, f"SELECT count(*) FROM monitoring.batch_scores WHERE extract_id = '{SECOND}'") > 0
+    assert _count(settings, "SELECT count(*) FROM monitoring.batch_scores WHERE score < 0 OR score > 1") == 0
+    event = instance.get_latest_materialization_event(dg.AssetKey("drift_report"))
+    metadata = event.asset_materialization.metadata
+    assert event.asset_materialization.partition == SECOND
+    assert 0.0 <= metadata["share_drifted"].value <= 1.0
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    artifacts = [a.path for a in client.list_artifacts(metadata["mlflow_run_id"].value)]
+    assert "drift_report.html" in artifacts
+
+
+def test_no_raw_identifier_reaches_warehouse_or_mlflow(pipeline) -> None:
+    settings, *_ = pipeline
+    header, first_patient = (settings.landing_dir / FIRST / "patients.csv").read_text().splitlines()[:2]
+    values = dict(zip(header.split(","), first_patient.split(","), strict=False))
+    needles = [values["Id"], values["SSN"], f'{values["FIRST"]} {values["LAST"]}', values["ADDRESS"]]
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        for needle in needles:
+            assert not warehouse_hits(con, needle), needle
+            assert not mlflow_hits(settings.mlflow_dir, needle), needle
+    finally:
+        con.close()

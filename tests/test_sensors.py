@@ -1,0 +1,72 @@
+"""Sensors and schedule, evaluated with build_sensor_context on a real (ephemeral) instance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.monitoring import drift_report
+from mlhops_dagster.monitoring.tracking import RetrainingPolicy
+from resources import ExtractLandingResource
+from sensors.extracts import new_extract_sensor
+from sensors.retraining import build_drift_sensor, retraining_schedule
+
+
+@pytest.fixture()
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def _landing(tmp_path: Path) -> ExtractLandingResource:
+    return ExtractLandingResource(landing_dir=str(tmp_path / "landing"), local_key_file=str(tmp_path / "key"))
+
+
+def test_new_folder_gives_one_run_request_and_a_partition(tmp_path: Path, instance) -> None:
+    landing = tmp_path / "landing"
+    (landing / "extract_a").mkdir(parents=True)
+    (landing / "extract_a" / "_SUCCESS").touch()
+    (landing / "still_copying").mkdir()
+    (landing / "still_copying" / "patients.csv").write_text("Id\n")
+    context = dg.build_sensor_context(instance=instance, resources={"landing": _landing(tmp_path)})
+    result = new_extract_sensor(context)
+    assert [r.partition_key for r in result.run_requests] == ["extract_a"]
+    assert result.dynamic_partitions_requests[0].partition_keys == ["extract_a"]
+    instance.add_dynamic_partitions("extracts", ["extract_a"])
+    again = new_extract_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                                       resources={"landing": _landing(tmp_path)}))
+    assert not again.run_requests and not again.dynamic_partitions_requests
+    assert json.loads(result.cursor).keys() == {"extract_a"}
+
+
+def _report_drift(instance, partition: str, share: float, fingerprint: str) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=drift_report.key, partition=partition,
+        metadata={"share_drifted": share, "drift_fingerprint": fingerprint},
+    ))
+
+
+def test_same_drift_twice_requests_one_retraining(instance) -> None:
+    instance.add_dynamic_partitions("extracts", ["e1", "e2"])
+    sensor = build_drift_sensor(RetrainingPolicy(threshold=0.3))
+    _report_drift(instance, "e1", 0.1, "small")
+    _report_drift(instance, "e2", 0.6, "big")
+    _report_drift(instance, "e2", 0.6, "big")  # the same drift materialised again
+    first = sensor(dg.build_sensor_context(instance=instance))
+    assert [r.run_key for r in first.run_requests] == [RetrainingPolicy.run_key("big")]
+    assert first.run_requests[0].tags["mlhops/extract_id"] == "e2"
+    _report_drift(instance, "e2", 0.6, "big")
+    second = sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+    assert not second.run_requests
+    _report_drift(instance, "e2", 0.7, "bigger")
+    third = sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor))
+    assert [r.run_key for r in third.run_requests] == [RetrainingPolicy.run_key("bigger")]
+
+
+def test_retraining_schedule_targets_the_retraining_job() -> None:
+    assert retraining_schedule.cron_schedule == "0 3 * * 1"
+    assert retraining_schedule.job_name == "retraining_job"
+    assert build_drift_sensor(RetrainingPolicy()).job_name == "retraining_job"
