@@ -40,7 +40,10 @@ def readmission_features(
         features = build_readmission_features(con, task)
         if features.empty:
             raise dg.Failure(description="The readmission cohort is empty: no adult inpatient stay with a discharge")
-        features["split"] = temporal_split(features)
+        try:
+            features["split"] = temporal_split(features)
+        except ValueError as err:  # too few distinct discharge dates to split in time
+            raise dg.Failure(description=f"Cannot split the readmission cohort in time: {err}") from err
         con.execute("CREATE SCHEMA IF NOT EXISTS features")
         con.register("features_frame", features)
         con.execute("CREATE OR REPLACE TABLE features.readmission AS SELECT * FROM features_frame")

@@ -77,7 +77,7 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
     settings, _, instance, _ = pipeline
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
     model = client.get_registered_model(settings.model_name)
-    assert model.aliases.get("champion") == model.aliases.get("challenger") == "1"
+    assert str(model.aliases.get("champion")) == str(model.aliases.get("challenger")) == "1"
     run = client.get_run(client.get_model_version(settings.model_name, "1").run_id)
     for metric in ("test_auroc", "test_auprc", "test_brier"):
         assert 0.0 <= run.data.metrics[metric] <= 1.0
@@ -112,3 +112,32 @@ def test_no_raw_identifier_reaches_warehouse_or_mlflow(pipeline) -> None:
             assert not mlflow_hits(settings.mlflow_dir, needle), needle
     finally:
         con.close()
+
+
+def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp("blocked")
+    settings = Settings(data_dir=data_dir, pseudonym_key="integration-test-key-0123456789")
+    folder = settings.landing_dir / "implausible"
+    generate_extract(folder, patients=120, seed=21, sites=1, start=dt.date(2018, 1, 1), end=dt.date(2021, 12, 31))
+    patients = folder / "patients.csv"
+    lines = patients.read_text().splitlines()
+    header = lines[0].split(",")
+    birth = header.index("BIRTHDATE")
+    for i in range(1, 13):  # 12 of 120 born in 1800: 10 % > the 1 % threshold
+        fields = lines[i].split(",")
+        fields[birth] = "1800-01-01"
+        lines[i] = ",".join(fields)
+    patients.write_text("\n".join(lines) + "\n")
+    defs = build_definitions(settings)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("extracts", ["implausible"])
+        assert defs.resolve_job_def("ingest_job").execute_in_process(
+            instance=instance, partition_key="implausible").success
+        result = defs.resolve_job_def("pipeline_job").execute_in_process(instance=instance, raise_on_error=False)
+        evaluations = {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
+                       if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+        failed = evaluations["person_year_of_birth_plausible"]
+        assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+        materialized = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+        assert "omop/person" in materialized
+        assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}

@@ -475,7 +475,7 @@ def generate_extract(
         # Generated text is free of delimiters by construction (like Synthea's exporter, which
         # strips commas); only a table a defect injector replaced may need quoting.
         table = tables[name]
-        _write_csv(out_dir / f"{name}.csv", table, may_need_quotes=table is not generated[name])
+        _write_csv(out_dir / f"{name}.csv", table, may_need_quotes=table is not generated.get(name))
 
     # pyarrow formats CSV without the GIL: largest files first, two at a time.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1678,7 +1678,8 @@ def _needs_quotes(table: pa.Table) -> bool:
         for chunk in column.chunks:
             if pa.types.is_dictionary(chunk.type):
                 chunk = chunk.dictionary
-            if pa.types.is_string(chunk.type) and chunk.buffers()[2] is not None:
+            text_type = pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
+            if text_type and chunk.buffers()[2] is not None:
                 text = chunk.buffers()[2].to_pybytes()
                 if any(char in text for char in _CSV_STRUCTURAL):
                     return True
