@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml
 manifest: $(MANIFEST)
 
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	$(BIN)/python -m resources.dbt_project
+	$(BIN)/python -c "from resources.dbt_project import prepare_manifest; prepare_manifest()"
 
 instance: $(DAGSTER_HOME)/dagster.yaml
 

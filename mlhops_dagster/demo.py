@@ -18,13 +18,16 @@ EXTRACTS = (
     ("synthea_2022_2023", 2, dt.date(2022, 1, 1), dt.date(2023, 12, 31), "aging"),
 )
 
+# The demo prints its own progress; Dagster's event log stays complete in the instance and the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 
 def _run(job_name: str, instance, partition_key: str | None = None) -> None:
     from mlhops_dagster.definitions import defs
 
     started = time.perf_counter()
     result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance, partition_key=partition_key, raise_on_error=False
+        instance=instance, partition_key=partition_key, raise_on_error=False, run_config=QUIET,
     )
     label = f"{job_name}" + (f"[{partition_key}]" if partition_key else "")
     if not result.success:

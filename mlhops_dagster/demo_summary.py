@@ -38,7 +38,7 @@ def print_summary(settings: Settings, elapsed: float) -> None:
         runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=3)
         for run in runs:
             m = run.data.metrics
-            eps = f", ε spent {m['epsilon_spent']:.2f}" if "epsilon_spent" in m else ""
+            eps = f", DP ε spent {m['privacy_epsilon_spent']:.2f} (δ=1e-5)" if "privacy_epsilon_spent" in m else ""
             print(f"  {run.info.run_name:<20} AUROC {m.get('test_auroc', float('nan')):.3f} "
                   f"(95% CI {m.get('test_auroc_ci_low', float('nan')):.3f}–{m.get('test_auroc_ci_high', float('nan')):.3f})"
                   f"  AUPRC {m.get('test_auprc', float('nan')):.3f}  Brier {m.get('test_brier', float('nan')):.4f}{eps}")

@@ -1,6 +1,6 @@
 """The OMOP dbt project, alone in its module so the manifest can be prepared without loading Dagster defs.
 
-``python -m resources.dbt_project`` prepares the manifest (``dbt parse``) for fresh clones,
+``prepare_manifest()`` (called by the Makefile and the test suite) prepares the manifest (``dbt parse``) for fresh clones,
 pytest and the ``dagster`` CLI; ``dagster dev`` prepares it itself.
 """
 
@@ -20,8 +20,3 @@ omop_dbt_project.prepare_if_dev()
 def prepare_manifest() -> None:
     """Parse the dbt project so ``target/manifest.json`` exists (partial parsing keeps re-runs fast)."""
     omop_dbt_project.preparer.prepare(omop_dbt_project)
-
-
-if __name__ == "__main__":
-    prepare_manifest()
-    print(f"dbt manifest ready: {omop_dbt_project.manifest_path}")
