@@ -12,6 +12,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt_omop/target/manifest.json
+BENCH_PATIENTS ?= 10000
 DBT_SOURCES := $(shell find dbt_omop -path dbt_omop/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
 .PHONY: install manifest instance demo test ui mlflow-ui bench lint clean
@@ -52,7 +53,7 @@ mlflow-ui: install
 		--default-artifact-root $(DATA_DIR)/mlflow/artifacts --host 127.0.0.1 --port 5000
 
 bench: install manifest
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --patients $(BENCH_PATIENTS)
 
 lint: install
 	$(BIN)/ruff check .

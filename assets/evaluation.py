@@ -43,6 +43,7 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
             metadata={
                 **{f"test_{k}": float(metrics[k]) for k in HEADLINE if k in metrics},
                 "mlflow_run_id": candidate["run_id"],
+                "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(candidate["run_id"])),
                 "plots": dg.MetadataValue.md(f"![evaluation](data:image/png;base64,{image})"),
             },
         )
@@ -83,6 +84,7 @@ def model_registration(context: dg.AssetExecutionContext, mlflow_tracking: Mlflo
             "best_family": best["family"],
             "best_test_auroc": float(best["metrics"]["auroc"]),
             "mlflow_run_id": result.run_id,
+            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(result.run_id)),
             "candidates": dg.MetadataValue.md(table),
         }
     )

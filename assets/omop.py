@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from resources import DUCKDB_POOL, omop_dbt_project
+from resources import DUCKDB_POOL, WarehouseResource, omop_dbt_project
 
 
 class OmopTranslator(DagsterDbtTranslator):
@@ -29,8 +29,29 @@ class OmopTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=OmopTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)),
     pool=DUCKDB_POOL,
 )
-def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Seeds the vocabulary, builds staging → intermediate → CDM tables, runs dbt tests."""
-    # No fetch_row_counts(): it opens an in-process dbt-duckdb connection that stays open and
-    # locks the warehouse file against the other assets of an in-process run.
-    yield from dbt.cli(["build"], context=context).stream()
+def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Seeds the vocabulary, builds staging → intermediate → CDM tables, runs dbt tests.
+
+    Row counts are read once dbt has finished and released the file (dagster-dbt's
+    ``fetch_row_counts`` would keep an in-process connection open and lock the warehouse).
+    """
+    events = list(dbt.cli(["build"], context=context).stream())
+    outputs = {e.output_name: context.assets_def.asset_key_for_output(e.output_name)
+               for e in events if isinstance(e, dg.Output)}
+    with warehouse.connect() as con:
+        counts = {name: _row_count(con, key) for name, key in outputs.items()}
+    for event in events:
+        if isinstance(event, dg.Output) and counts.get(event.output_name) is not None:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        yield event
+
+
+def _row_count(con, key: dg.AssetKey) -> int | None:
+    """Rows of the relation behind an asset key (schema/table); None for a view-less or absent one."""
+    if len(key.path) != 2:
+        return None
+    schema, table = key.path
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchall()[0][0]
+    return int(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchall()[0][0]) if exists else None

@@ -81,7 +81,8 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
             metrics={"train_rows": float(len(X_train)), "train_positives": float(y_train.sum())},
             tags=tags, artifact_root=mlflow_tracking.artifact_root,
         )
-        metadata: dict = {"mlflow_run_id": run_id, "train_rows": len(X_train), "features": len(FEATURE_COLUMNS),
+        metadata: dict = {"mlflow_run_id": run_id, "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(run_id)),
+                          "train_rows": len(X_train), "features": len(FEATURE_COLUMNS),
                           "params": dg.MetadataValue.json({k: str(v) for k, v in trained.params.items()})}
         if trained.privacy:
             metadata.update({f"dp_{k}": float(v) for k, v in trained.privacy.items()})

@@ -12,5 +12,9 @@ class MlflowResource(dg.ConfigurableResource):
     model_name: str = "readmission_30d"
     ui_url: str = "http://127.0.0.1:5000"
 
-    def run_link(self, experiment_id: str, run_id: str) -> str:
+    def run_link(self, run_id: str) -> str:
+        """Where `make mlflow-ui` shows this run."""
+        from mlflow.tracking import MlflowClient
+
+        experiment_id = MlflowClient(tracking_uri=self.tracking_uri).get_run(run_id).info.experiment_id
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"

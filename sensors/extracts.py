@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.raw import extract_partitions
+from assets.raw import extract_partitions, raw_ehr_extract
 from mlhops_dagster.ehr.contract import SUCCESS_MARKER
 from mlhops_dagster.ehr.ingest import is_complete_extract
 from resources import ExtractLandingResource
@@ -21,6 +21,14 @@ def _delivery_stamp(folder: Path) -> int:
     marker = folder / SUCCESS_MARKER
     files = [marker] if marker.exists() else list(folder.glob("*.csv"))
     return max(int(p.stat().st_mtime) for p in files)
+
+
+def _ingested_since(instance: dg.DagsterInstance, extract_id: str, stamp: int) -> bool:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=raw_ehr_extract.key, asset_partitions=[extract_id], after_timestamp=stamp),
+        limit=1,
+    ).records
+    return bool(records)
 
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -43,6 +51,8 @@ def new_extract_sensor(context: dg.SensorEvaluationContext, landing: ExtractLand
         if seen.get(folder.name) == stamp:
             continue
         seen[folder.name] = stamp
+        if folder.name in existing and _ingested_since(context.instance, folder.name, stamp):
+            continue  # loaded already (e.g. by `make demo` before the sensor first ran)
         if folder.name not in existing:
             new_partitions.append(folder.name)
         requests.append(dg.RunRequest(partition_key=folder.name, run_key=f"extract-{folder.name}-{stamp}"))

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from assets.monitoring import drift_report
+from assets.raw import raw_ehr_extract
 from mlhops_dagster.monitoring.tracking import RetrainingPolicy
 from resources import ExtractLandingResource
 from sensors.extracts import new_extract_sensor
@@ -40,6 +41,19 @@ def test_new_folder_gives_one_run_request_and_a_partition(tmp_path: Path, instan
                                                        resources={"landing": _landing(tmp_path)}))
     assert not again.run_requests and not again.dynamic_partitions_requests
     assert json.loads(result.cursor).keys() == {"extract_a"}
+
+
+def test_an_extract_ingested_before_the_sensor_ran_is_not_ingested_again(tmp_path: Path, instance) -> None:
+    folder = tmp_path / "landing" / "loaded_by_demo"
+    folder.mkdir(parents=True)
+    (folder / "_SUCCESS").touch()
+    instance.add_dynamic_partitions("extracts", ["loaded_by_demo"])
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=raw_ehr_extract.key,
+                                                                partition="loaded_by_demo"))
+    result = new_extract_sensor(dg.build_sensor_context(instance=instance,
+                                                        resources={"landing": _landing(tmp_path)}))
+    assert not result.run_requests
+    assert "loaded_by_demo" in json.loads(result.cursor)
 
 
 def _report_drift(instance, partition: str, share: float, fingerprint: str) -> None:
