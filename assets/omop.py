@@ -36,7 +36,7 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     ``fetch_row_counts`` would keep an in-process connection open and lock the warehouse).
     """
     events = list(dbt.cli(["build"], context=context).stream())
-    outputs = {e.output_name: context.assets_def.asset_key_for_output(e.output_name)
+    outputs = {e.output_name: context.assets_def.keys_by_output_name[e.output_name]
                for e in events if isinstance(e, dg.Output)}
     with warehouse.connect() as con:
         counts = {name: _row_count(con, key) for name, key in outputs.items()}

@@ -25,7 +25,7 @@ def _delivery_stamp(folder: Path) -> int:
 
 def _ingested_since(instance: dg.DagsterInstance, extract_id: str, stamp: int) -> bool:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=raw_ehr_extract.key, asset_partitions=[extract_id], after_timestamp=stamp),
+        dg.AssetRecordsFilter(asset_key=raw_ehr_extract.key, asset_partitions=[extract_id], after_timestamp=float(stamp)),
         limit=1,
     ).records
     return bool(records)
