@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from resources import DUCKDB_POOL, WarehouseResource, omop_dbt_project
+from resources.dbt_project import DBT_VAR_ARGS
 
 
 class OmopTranslator(DagsterDbtTranslator):
@@ -35,7 +36,7 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     Row counts are read once dbt has finished and released the file (dagster-dbt's
     ``fetch_row_counts`` would keep an in-process connection open and lock the warehouse).
     """
-    events = list(dbt.cli(["build"], context=context).stream())
+    events = list(dbt.cli(["build", *DBT_VAR_ARGS], context=context).stream())
     outputs = {e.output_name: context.assets_def.keys_by_output_name[e.output_name]
                for e in events if isinstance(e, dg.Output)}
     with warehouse.connect() as con:

@@ -21,6 +21,7 @@ from assets.omop import omop_cdm
 from assets.quality import dqa_report, quality_checks
 from assets.raw import raw_ehr_extract
 from assets.training import training_assets
+from assets.vocabulary import build_athena_vocabulary_asset
 from mlhops_dagster.monitoring.tracking import RetrainingPolicy
 from mlhops_dagster.settings import Settings, load_settings
 from resources import (
@@ -62,8 +63,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     os.environ["MLHOPS_WAREHOUSE_PATH"] = str(settings.warehouse_path)  # read by dbt_omop/profiles.yml
+    vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
-        assets=[raw_ehr_extract, omop_cdm, dqa_report, readmission_features, *training_assets,
+        assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, readmission_features, *training_assets,
                 *evaluation_assets, model_registration, batch_scores, drift_report],
         asset_checks=quality_checks,
         jobs=[ingest_job, pipeline_job, refresh_job, retraining_job, monitoring_job],

@@ -27,6 +27,9 @@ class Settings:
     model_name: str = "readmission_30d"
     drift_threshold: float = 0.3
     dp_target_epsilon: float = 3.0
+    vocab_dir: Path | None = None
+    """An OHDSI Athena download (``MLHOPS_VOCAB_DIR``); None uses the shipped demo vocabulary."""
+    min_mapping_rate: float = 0.9
 
     @property
     def landing_dir(self) -> Path:
@@ -57,6 +60,11 @@ class Settings:
         return self.data_dir / "secrets" / "pseudonym.key"
 
 
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """dbt vars the settings imply: which vocabulary the OMOP models read."""
+    return {"vocabulary": "athena"} if settings.vocab_dir else {}
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (the only place that does)."""
     env = os.environ if environ is None else environ
@@ -67,6 +75,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         model_name=env.get("MLHOPS_MODEL_NAME", "readmission_30d"),
         drift_threshold=float(env.get("MLHOPS_DRIFT_THRESHOLD", "0.3")),
         dp_target_epsilon=float(env.get("MLHOPS_DP_EPSILON", "3.0")),
+        vocab_dir=Path(env["MLHOPS_VOCAB_DIR"]).resolve() if env.get("MLHOPS_VOCAB_DIR") else None,
+        min_mapping_rate=float(env.get("MLHOPS_MIN_MAPPING_RATE", "0.9")),
     )
 
 

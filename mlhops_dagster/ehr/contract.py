@@ -30,6 +30,9 @@ class Column:
     type: ColumnType
     required: bool = False
     aliases: tuple[str, ...] = ()
+    year_means: Literal["start", "end"] | None = None
+    """For date columns older exporters wrote as a bare year (payer_transitions START_YEAR):
+    read ``YYYY`` as 1 January (start) or 31 December (end) of that year."""
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -175,6 +178,33 @@ FILES: tuple[ExtractFile, ...] = (
             C("description", "text"),
         ),
         required=False,
+    ),
+    ExtractFile(
+        "devices",
+        (
+            C("start", "timestamp", True),
+            C("stop", "timestamp"),
+            C("patient", "pseudo", True),
+            C("encounter", "pseudo"),
+            C("code", "text", True),
+            C("description", "text"),
+        ),
+        required=False,
+        dropped_identifiers=("UDI",),  # a device identifier is a HIPAA identifier
+    ),
+    ExtractFile(
+        "payer_transitions",
+        (
+            C("patient", "pseudo", True),
+            # 3.1+ write dates, 2.7.0/3.0.0 wrote bare years.
+            C("start_date", "date", True, aliases=("START_YEAR",), year_means="start"),
+            C("end_date", "date", aliases=("END_YEAR",), year_means="end"),
+            C("payer", "ref"),
+            C("secondary_payer", "ref"),
+            C("plan_ownership", "text", aliases=("OWNERSHIP",)),
+        ),
+        required=False,
+        dropped_identifiers=("MEMBERID", "OWNER_NAME", "OWNERNAME"),  # member ids and names identify people
     ),
     ExtractFile(
         "organizations",

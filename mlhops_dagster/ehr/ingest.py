@@ -149,7 +149,12 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _parse_expr(column: Column, raw: str) -> str:
     """SQL turning the raw text ``raw`` into the column's type (NULL when it does not parse)."""
     if column.type == "date":
-        return f"CASE WHEN regexp_full_match({raw}, '\\d{{4}}-\\d{{2}}-\\d{{2}}(T.*)?') THEN TRY_CAST(left({raw}, 10) AS DATE) END"
+        year = ""
+        if column.year_means:
+            month_day = "1, 1" if column.year_means == "start" else "12, 31"
+            year = f"WHEN regexp_full_match({raw}, '\\d{{4}}') THEN make_date(CAST({raw} AS INTEGER), {month_day}) "
+        return (f"CASE {year}WHEN regexp_full_match({raw}, '\\d{{4}}-\\d{{2}}-\\d{{2}}(T.*)?') "
+                f"THEN TRY_CAST(left({raw}, 10) AS DATE) END")
     if column.type == "timestamp":
         return f"TRY_CAST({raw} AS TIMESTAMP)"
     if column.type == "integer":

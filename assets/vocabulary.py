@@ -1,0 +1,40 @@
+"""OHDSI Athena vocabulary (when ``MLHOPS_VOCAB_DIR`` names a download): loaded once, reused, read by dbt."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from mlhops_dagster.omop.vocabulary import ATHENA_SCHEMA, VocabularyError, load_athena_vocabulary, vocabulary_summary
+from resources import DUCKDB_POOL, WarehouseResource
+
+
+def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="athena_vocabulary",
+        group_name="omop",
+        kinds={"duckdb", "csv"},
+        owners=["team:data-engineering"],
+        pool=DUCKDB_POOL,
+        description=(
+            f"OHDSI Athena vocabulary from {vocab_dir} loaded into schema `{ATHENA_SCHEMA}` with DuckDB's CSV reader; "
+            "re-read only when the files change. The OMOP models map codes through it instead of the demo seeds."
+        ),
+    )
+    def athena_vocabulary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            with warehouse.connect() as con:
+                load = load_athena_vocabulary(con, Path(vocab_dir))
+                summary = vocabulary_summary(con)
+        except VocabularyError as err:
+            raise dg.Failure(description=str(err)) from err
+        return dg.MaterializeResult(metadata={
+            "directory": load.directory,
+            "reused": load.reused,
+            "fingerprint": load.fingerprint,
+            "vocabulary_version": str(summary.get("vocabulary_version")),
+            "concepts": int(summary.get("concepts", 0)),
+            "rows": dg.MetadataValue.json(load.tables),
+            "concepts_by_vocabulary": dg.MetadataValue.json(summary.get("concepts_by_vocabulary", {})),
+        })
+
+    return athena_vocabulary
