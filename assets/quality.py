@@ -15,6 +15,7 @@ from mlhops_dagster.quality.checks import (
     run_table_checks,
     summary_markdown,
 )
+from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rates_markdown, read_mapping_rates
 from resources import DUCKDB_POOL, WarehouseResource
 
 CATALOGUE = default_catalogue()
@@ -106,3 +107,28 @@ def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
             "summary": dg.MetadataValue.md(summary_markdown(rows)),
         }
     )
+
+
+def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
+    """WARN when any (source table, domain) maps fewer than ``min_rate`` of its rows to standard concepts."""
+    mapping_rate_key = cdm_key("mapping_rate")
+
+    @dg.asset_check(asset=mapping_rate_key, name="mapping_rate_above_threshold", blocking=False, pool=DUCKDB_POOL,
+                    description=f"Every source table and domain maps at least {min_rate:.0%} of its rows "
+                                "to a standard concept (MLHOPS_MIN_MAPPING_RATE).")
+    def mapping_rate_above_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            rates = read_mapping_rates(con)
+        low = below_threshold(rates, min_rate)
+        return dg.AssetCheckResult(
+            passed=not low,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "overall_mapping_rate": round(overall_rate(rates), 4),
+                "min_mapping_rate": min_rate,
+                "below_threshold": ", ".join(f"{r.source_table}/{r.target_domain} {r.rate:.1%}" for r in low) or "none",
+                "rates": dg.MetadataValue.md(rates_markdown(rates, min_rate)),
+            },
+        )
+
+    return mapping_rate_above_threshold

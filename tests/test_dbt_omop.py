@@ -44,6 +44,12 @@ CDM_TABLES = (
     "death",
     "care_site",
     "provider",
+    "visit_detail",
+    "device_exposure",
+    "payer_plan_period",
+    "location",
+    "condition_era",
+    "drug_era",
 )
 
 
@@ -88,6 +94,8 @@ RAW_ROWS: dict[str, list[dict]] = {
          "gender": "M", "speciality": "GENERAL PRACTICE"},
     ],
     "payers": [],
+    "devices": [],
+    "payer_transitions": [],
     "encounters": [
         {"extract_id": X1, "source_line": 2, "id": E1, "patient": P1, "start": "2020-01-01 09:00:00",
          "stop": "2020-01-01 09:30:00", "organization": "org-2", "provider": "prov-2",
@@ -187,6 +195,12 @@ EXPECTED_COUNTS = {
     "death": 1,
     "care_site": 2,
     "provider": 2,
+    "visit_detail": 6,
+    "device_exposure": 0,
+    "payer_plan_period": 0,
+    "location": 1,
+    "condition_era": 3,
+    "drug_era": 1,
 }
 
 

@@ -79,3 +79,19 @@ def test_broken_check_sql_is_an_error_status_and_results_persist() -> None:
                        "FROM quality.check_results").fetchall()
     assert len(rows) == len(outcomes)
     assert "| Error |" in summary_markdown(rows)
+
+
+def test_mapping_rates_flag_pairs_under_the_threshold() -> None:
+    from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rates_markdown, read_mapping_rates
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA omop_int")
+    con.execute("CREATE TABLE omop_int.mapping_rate AS SELECT * FROM (VALUES "
+                "('conditions', 'Condition', 100, 97), ('observations', 'Measurement', 200, 120), "
+                "('medications', 'Drug', 50, 50)) t(source_table, target_domain, source_rows, mapped_rows)")
+    rates = read_mapping_rates(con)
+    low = below_threshold(rates, 0.9)
+    assert [(r.source_table, round(r.rate, 2)) for r in low] == [("observations", 0.6)]
+    assert below_threshold(rates, 0.5) == []
+    assert round(overall_rate(rates), 4) == round(267 / 350, 4)
+    assert "60.0% ⚠" in rates_markdown(rates, 0.9)

@@ -63,6 +63,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "CATEGORY", "REACTION1", "DESCRIPTION1", "SEVERITY1", "REACTION2", "DESCRIPTION2",
         "SEVERITY2",
     ),
+    "devices": ("START", "STOP", "PATIENT", "ENCOUNTER", "CODE", "DESCRIPTION", "UDI"),
     "organizations": (
         "Id", "NAME", "ADDRESS", "CITY", "STATE", "ZIP", "LAT", "LON", "PHONE", "REVENUE",
         "UTILIZATION", "NPI",
@@ -1654,6 +1655,8 @@ def _generate_tables(n: int, seed: int, sites: int, window: _Window, drift: Drif
         "procedures": _procedures_table(interventions, encounters, ids),
         "immunizations": _immunizations_table(vaccinations, encounters, ids),
         "allergies": _allergies_table(clinical, encounters, ids),
+        # Synthea writes the file even when no device was implanted; the demo population has none.
+        "devices": _table("devices", 0, {}),
     }
     tables["organizations"], tables["providers"] = _site_tables(
         identity, encounters, ids, total_cost, interventions["encounter"])

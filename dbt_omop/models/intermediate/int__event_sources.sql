@@ -125,6 +125,27 @@ allergies as (
         cast(null as varchar) as unit_source_value,
         'observation' as default_cdm_table
     from {{ ref('stg_synthea__allergies') }}
+),
+
+devices as (
+    select
+        'devices' as event_source,
+        extract_id,
+        source_line,
+        patient_id,
+        encounter_id,
+        cast(device_start_datetime as date) as start_date,
+        device_start_datetime as start_datetime,
+        cast(device_stop_datetime as date) as end_date,
+        device_stop_datetime as end_datetime,
+        device_code as source_code,
+        device_vocabulary_id as source_vocabulary_id,
+        cast(null as {{ type_cdm_float() }}) as value_as_number,
+        cast(null as varchar) as value_as_string,
+        cast(null as varchar) as value_source_value,
+        cast(null as varchar) as unit_source_value,
+        'device_exposure' as default_cdm_table
+    from {{ ref('stg_synthea__devices') }}
 )
 
 select * from conditions
@@ -138,3 +159,5 @@ union all
 select * from procedures
 union all
 select * from allergies
+union all
+select * from devices

@@ -1,11 +1,13 @@
 -- All clinical source rows with their standard concept and the CDM table they land in.
 --
 -- Domain routing: a row lands in the table of its standard concept's domain
--- (Condition, Drug, Procedure, Measurement, Observation; any other domain -> observation).
+-- (Condition, Drug, Procedure, Measurement, Device, Observation; any other domain -> observation).
 -- Unmapped codes (no concept or no valid 'Maps to') keep the row with concept_id 0 and
 -- the source value, in the default table of their source file. Allergies never become
 -- drug exposures: a drug allergy lands in observation with the drug as value_as_concept_id.
 -- Rows of unknown patients are dropped; an encounter of another patient is not linked.
+-- visit_occurrence_id is the collapsed visit of the row's encounter (int__encounter_visit),
+-- visit_detail_id the encounter itself; provider_id the encounter's provider.
 with mapped as (
     select
         sources.*,
@@ -32,6 +34,7 @@ routed as (
             when mapped.target_domain_id = 'Drug' then 'drug_exposure'
             when mapped.target_domain_id = 'Procedure' then 'procedure_occurrence'
             when mapped.target_domain_id = 'Measurement' then 'measurement'
+            when mapped.target_domain_id = 'Device' then 'device_exposure'
             else 'observation'
         end as cdm_table,
         case
@@ -52,7 +55,7 @@ units as (
     select
         concept_id as unit_concept_id,
         concept_code as unit_code
-    from {{ ref('concept') }}
+    from {{ vocab_relation('concept') }}
     where vocabulary_id = 'UCUM'
         and standard_concept = 'S'
         and invalid_reason is null
@@ -66,8 +69,10 @@ select
     routed.source_line,
     {{ surrogate_id('routed.patient_id') }} as person_id,
     visits.visit_occurrence_id,
+    visits.visit_detail_id,
     visits.provider_id,
     routed.concept_id,
+    routed.mapped_concept_id,
     routed.target_domain_id,
     routed.source_code,
     routed.source_vocabulary_id,
@@ -87,7 +92,7 @@ select
 from routed
 inner join {{ ref('stg_synthea__patients') }} as patients
     on patients.patient_id = routed.patient_id
-left join {{ ref('int__visits') }} as visits
+left join {{ ref('int__encounter_visit') }} as visits
     on visits.encounter_id = routed.encounter_id
     and visits.patient_id = routed.patient_id
 left join units

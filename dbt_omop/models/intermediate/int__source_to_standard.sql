@@ -20,7 +20,7 @@ source_concepts as (
             partition by vocabulary_id, concept_code
             order by (case when invalid_reason is null then 0 else 1 end), concept_id
         ) as code_rank
-    from {{ ref('concept') }}
+    from {{ vocab_relation('concept') }}
 ),
 
 maps_to as (
@@ -29,8 +29,8 @@ maps_to as (
         standard.concept_id,
         standard.domain_id,
         standard.vocabulary_id
-    from {{ ref('concept_relationship') }} as relationship
-    inner join {{ ref('concept') }} as standard
+    from {{ vocab_relation('concept_relationship') }} as relationship
+    inner join {{ vocab_relation('concept') }} as standard
         on standard.concept_id = relationship.concept_id_2
     where relationship.relationship_id = 'Maps to'
         and relationship.invalid_reason is null

@@ -1,49 +1,35 @@
--- The visit spine: one visit per (deduplicated) encounter of a known patient.
--- inpatient -> 9201 Inpatient Visit (multi-day: ends at the encounter stop);
--- emergency / urgentcare -> 9203 Emergency Room Visit; everything else -> 9202 Outpatient.
-with encounters as (
+-- The visit spine: one row per collapsed visit (see int__encounter_visit for the rules).
+-- Start/end: first start and last end of its encounters. Care site, provider and source
+-- value: those of its anchor encounter (the first inpatient encounter of a stay, else the
+-- first encounter).
+with spans as (
     select
-        encounters.*,
-        case
-            when encounters.encounter_stop_datetime is null
-                or encounters.encounter_stop_datetime < encounters.encounter_start_datetime
-                then encounters.encounter_start_datetime
-            else encounters.encounter_stop_datetime
-        end as encounter_end_datetime
-    from {{ ref('stg_synthea__encounters') }} as encounters
-    where encounters.encounter_start_datetime is not null
+        visit_occurrence_id,
+        min(encounter_start_datetime) as visit_start_datetime,
+        max(encounter_end_datetime) as visit_end_datetime,
+        count(*) as encounter_count
+    from {{ ref('int__encounter_visit') }}
+    group by visit_occurrence_id
 )
 
 select
-    {{ surrogate_id('encounters.encounter_id') }} as visit_occurrence_id,
-    encounters.encounter_id,
-    {{ surrogate_id('encounters.patient_id') }} as person_id,
-    encounters.patient_id,
-    case
-        when encounters.encounter_class = 'inpatient' then 9201
-        when encounters.encounter_class in ('emergency', 'urgentcare') then 9203
-        else 9202
-    end as visit_concept_id,
-    cast(encounters.encounter_start_datetime as date) as visit_start_date,
-    encounters.encounter_start_datetime as visit_start_datetime,
-    cast(encounters.encounter_end_datetime as date) as visit_end_date,
-    encounters.encounter_end_datetime as visit_end_datetime,
-    encounters.encounter_class as visit_source_value,
-    organizations.organization_id,
-    case
-        when organizations.organization_id is not null
-            then {{ surrogate_id('organizations.organization_id') }}
-    end as care_site_id,
-    case
-        when providers.provider_id is not null
-            then {{ surrogate_id('providers.provider_id') }}
-    end as provider_id,
-    encounters.extract_id,
-    encounters.source_line
-from encounters
-inner join {{ ref('stg_synthea__patients') }} as patients
-    on patients.patient_id = encounters.patient_id
-left join {{ ref('stg_synthea__organizations') }} as organizations
-    on organizations.organization_id = encounters.organization_id
-left join {{ ref('stg_synthea__providers') }} as providers
-    on providers.provider_id = encounters.provider_id
+    anchors.visit_occurrence_id,
+    anchors.anchor_encounter_id as encounter_id,
+    anchors.person_id,
+    anchors.patient_id,
+    anchors.visit_concept_id,
+    cast(spans.visit_start_datetime as date) as visit_start_date,
+    spans.visit_start_datetime,
+    cast(spans.visit_end_datetime as date) as visit_end_date,
+    spans.visit_end_datetime,
+    anchors.encounter_class as visit_source_value,
+    anchors.organization_id,
+    anchors.care_site_id,
+    anchors.provider_id,
+    spans.encounter_count,
+    anchors.extract_id,
+    anchors.source_line
+from {{ ref('int__encounter_visit') }} as anchors
+inner join spans
+    on spans.visit_occurrence_id = anchors.visit_occurrence_id
+where anchors.is_visit_anchor

@@ -13,7 +13,7 @@ select
     cast(null as varchar(20)) as stop_reason,
     cast(provider_id as bigint) as provider_id,
     cast(visit_occurrence_id as bigint) as visit_occurrence_id,
-    cast(null as bigint) as visit_detail_id,
+    cast(visit_detail_id as bigint) as visit_detail_id,
     cast(source_code as varchar(50)) as condition_source_value,
     cast(source_concept_id as integer) as condition_source_concept_id,
     cast(null as varchar(50)) as condition_status_source_value

@@ -17,7 +17,7 @@ select
     cast(null as {{ type_cdm_float() }}) as range_high,
     cast(provider_id as bigint) as provider_id,
     cast(visit_occurrence_id as bigint) as visit_occurrence_id,
-    cast(null as bigint) as visit_detail_id,
+    cast(visit_detail_id as bigint) as visit_detail_id,
     cast(source_code as varchar(50)) as measurement_source_value,
     cast(source_concept_id as integer) as measurement_source_concept_id,
     cast(unit_source_value as varchar(50)) as unit_source_value,

@@ -31,7 +31,7 @@ select
     cast(patients.birth_date as timestamp) as birth_datetime,
     cast(coalesce(race.target_concept_id, 0) as integer) as race_concept_id,
     cast(coalesce(ethnicity.target_concept_id, 0) as integer) as ethnicity_concept_id,
-    cast(null as integer) as location_id,
+    cast(case when patients.state is not null then {{ surrogate_id("'location'", 'patients.state') }} end as bigint) as location_id,
     cast(null as bigint) as provider_id,
     cast(care_site_visits.care_site_id as bigint) as care_site_id,
     -- The 64-hex patient pseudonym: wider than the spec's varchar(50), kept whole for linkage.

@@ -1,0 +1,178 @@
+-- Encounter -> collapsed visit (OHDSI ETL-Synthea visit logic). One row per (deduplicated)
+-- encounter of a known patient, with the visit_occurrence_id of the visit it belongs to.
+--
+-- 1. Inpatient stays: inpatient encounters of a person collapse while the next one starts
+--    no later than one day after the latest end so far (dates); a stay spans the first
+--    start to the last end.
+-- 2. Outpatient (outpatient, ambulatory, wellness) and ER (emergency, urgentcare)
+--    encounters starting on a day inside a stay are absorbed into it. An ER encounter
+--    starting on the stay's first day (ER then admission) makes it 262 "Emergency Room and
+--    Inpatient Visit"; otherwise the stay is 9201.
+-- 3. Remaining ER encounters of a person starting on the same day collapse into one 9203.
+-- 4. Every other encounter is its own visit (9202 Outpatient).
+-- A collapsed visit's id is surrogate_id(its first encounter by start, then encounter id).
+-- Every window orders on (start, encounter id), so ids never depend on row order.
+with encounters as (
+    select
+        encounters.encounter_id,
+        encounters.patient_id,
+        encounters.encounter_class,
+        encounters.encounter_start_datetime as start_datetime,
+        case
+            when encounters.encounter_stop_datetime is null
+                or encounters.encounter_stop_datetime < encounters.encounter_start_datetime
+                then encounters.encounter_start_datetime
+            else encounters.encounter_stop_datetime
+        end as end_datetime,
+        cast(encounters.encounter_start_datetime as date) as start_date,
+        case
+            when encounters.encounter_class = 'inpatient' then 'inpatient'
+            when encounters.encounter_class in ('emergency', 'urgentcare') then 'emergency'
+            when encounters.encounter_class in ('outpatient', 'ambulatory', 'wellness') then 'outpatient'
+            else 'other'
+        end as visit_group,
+        encounters.organization_id,
+        encounters.provider_id,
+        encounters.extract_id,
+        encounters.source_line
+    from {{ ref('stg_synthea__encounters') }} as encounters
+    inner join {{ ref('stg_synthea__patients') }} as patients
+        on patients.patient_id = encounters.patient_id
+    where encounters.encounter_start_datetime is not null
+),
+
+inpatient as (
+    select
+        encounter_id,
+        patient_id,
+        start_date,
+        cast(end_datetime as date) as end_date,
+        start_datetime
+    from encounters
+    where visit_group = 'inpatient'
+),
+
+inpatient_flagged as (
+    select
+        inpatient.*,
+        case
+            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.patient_id order by inpatient.start_datetime, inpatient.encounter_id rows between unbounded preceding and 1 preceding)') }}
+                then 0
+            else 1
+        end as starts_new_stay
+    from inpatient
+),
+
+inpatient_stays as (
+    select
+        inpatient_flagged.*,
+        sum(starts_new_stay) over (
+            partition by patient_id
+            order by start_datetime, encounter_id
+            rows between unbounded preceding and current row
+        ) as stay_number
+    from inpatient_flagged
+),
+
+stays as (
+    select
+        patient_id,
+        stay_number,
+        min(start_date) as stay_start_date,
+        max(end_date) as stay_end_date
+    from inpatient_stays
+    group by patient_id, stay_number
+),
+
+absorbed as (
+    select
+        encounters.encounter_id,
+        stays.stay_number,
+        encounters.visit_group = 'emergency' and encounters.start_date = stays.stay_start_date as is_er_admission
+    from encounters
+    inner join stays
+        on stays.patient_id = encounters.patient_id
+        and encounters.start_date between stays.stay_start_date and stays.stay_end_date
+    where encounters.visit_group in ('outpatient', 'emergency')
+),
+
+membership as (
+    select
+        encounters.*,
+        case
+            when encounters.visit_group = 'inpatient'
+                then 'stay|' || cast(inpatient_stays.stay_number as varchar)
+            when absorbed.encounter_id is not null
+                then 'stay|' || cast(absorbed.stay_number as varchar)
+            when encounters.visit_group = 'emergency'
+                then 'er|' || cast(encounters.start_date as varchar)
+            else 'encounter|' || encounters.encounter_id
+        end as visit_key,
+        coalesce(absorbed.is_er_admission, false) as is_er_admission,
+        -- The encounter that gives the visit its care site, provider and source value.
+        case
+            when encounters.visit_group = 'inpatient' or absorbed.encounter_id is null then 0
+            else 1
+        end as anchor_rank
+    from encounters
+    left join inpatient_stays
+        on inpatient_stays.encounter_id = encounters.encounter_id
+    left join absorbed
+        on absorbed.encounter_id = encounters.encounter_id
+),
+
+visits as (
+    select
+        membership.*,
+        first_value(encounter_id) over (
+            partition by patient_id, visit_key
+            order by start_datetime, encounter_id
+        ) as first_encounter_id,
+        first_value(encounter_id) over (
+            partition by patient_id, visit_key
+            order by anchor_rank, start_datetime, encounter_id
+        ) as anchor_encounter_id,
+        max(case when is_er_admission then 1 else 0 end) over (
+            partition by patient_id, visit_key
+        ) as has_er_admission
+    from membership
+)
+
+select
+    {{ surrogate_id('visits.first_encounter_id') }} as visit_occurrence_id,
+    {{ surrogate_id("'visit_detail'", 'visits.encounter_id') }} as visit_detail_id,
+    visits.encounter_id,
+    visits.anchor_encounter_id,
+    visits.encounter_id = visits.anchor_encounter_id as is_visit_anchor,
+    {{ surrogate_id('visits.patient_id') }} as person_id,
+    visits.patient_id,
+    case
+        when visits.visit_key like 'stay|%' and visits.has_er_admission = 1 then 262
+        when visits.visit_key like 'stay|%' then 9201
+        when visits.visit_key like 'er|%' then 9203
+        else 9202
+    end as visit_concept_id,
+    case
+        when visits.visit_group = 'inpatient' then 9201
+        when visits.visit_group = 'emergency' then 9203
+        else 9202
+    end as visit_detail_concept_id,
+    visits.start_datetime as encounter_start_datetime,
+    visits.end_datetime as encounter_end_datetime,
+    visits.encounter_class,
+    organizations.organization_id,
+    case
+        when organizations.organization_id is not null
+            then {{ surrogate_id('organizations.organization_id') }}
+    end as care_site_id,
+    case
+        when providers.provider_id is not null
+            then {{ surrogate_id('providers.provider_id') }}
+    end as provider_id,
+    visits.extract_id,
+    visits.source_line
+from visits
+left join {{ ref('stg_synthea__organizations') }} as organizations
+    on organizations.organization_id = visits.organization_id
+left join {{ ref('stg_synthea__providers') }} as providers
+    on providers.provider_id = visits.provider_id

@@ -1,0 +1,114 @@
+-- OMOP CDM v5.4 DRUG_ERA (standard OHDSI algorithm). Exposure end: the recorded end date,
+-- else start + 1 day. Exposures of a person and drug are first merged where they overlap
+-- (sub-exposures), then sub-exposures starting within var('drug_era_gap_days') (30) days of
+-- the latest end so far form one era. gap_days = era length - days covered by exposures.
+-- Drug: with the Athena vocabulary (var vocabulary = 'athena') the RxNorm ingredient via
+-- concept_ancestor, as the standard algorithm requires. The demo vocabulary has no
+-- concept_ancestor, so eras are built per drug_concept_id (clinical drug) instead.
+-- Concept 0 is excluded. Id: surrogate_id('drug_era', person, drug concept, era start).
+with exposures as (
+    select
+        exposure.person_id,
+{%- if has_vocab_relation('concept_ancestor') %}
+        ingredient.concept_id as drug_concept_id,
+{%- else %}
+        exposure.drug_concept_id,
+{%- endif %}
+        exposure.drug_exposure_id,
+        cast(exposure.drug_exposure_start_date as timestamp) as start_date,
+        cast(
+            coalesce(
+                exposure.verbatim_end_date,
+                {{ dbt.dateadd('day', 1, 'exposure.drug_exposure_start_date') }}
+            ) as timestamp
+        ) as end_date
+    from {{ ref('drug_exposure') }} as exposure
+{%- if has_vocab_relation('concept_ancestor') %}
+    inner join {{ vocab_relation('concept_ancestor') }} as ancestor
+        on ancestor.descendant_concept_id = exposure.drug_concept_id
+    inner join {{ vocab_relation('concept') }} as ingredient
+        on ingredient.concept_id = ancestor.ancestor_concept_id
+        and ingredient.vocabulary_id in ('RxNorm', 'RxNorm Extension')
+        and ingredient.concept_class_id = 'Ingredient'
+        and ingredient.invalid_reason is null
+{%- endif %}
+    where exposure.drug_concept_id <> 0
+),
+
+exposures_flagged as (
+    select
+        exposures.*,
+        case
+            when start_date <= max(end_date) over (partition by person_id, drug_concept_id order by start_date, drug_exposure_id rows between unbounded preceding and 1 preceding)
+                then 0
+            else 1
+        end as starts_new_sub
+    from exposures
+),
+
+exposures_numbered as (
+    select
+        exposures_flagged.*,
+        sum(starts_new_sub) over (
+            partition by person_id, drug_concept_id
+            order by start_date, drug_exposure_id
+            rows between unbounded preceding and current row
+        ) as sub_number
+    from exposures_flagged
+),
+
+sub_exposures as (
+    select
+        person_id,
+        drug_concept_id,
+        sub_number,
+        min(start_date) as sub_start_date,
+        max(end_date) as sub_end_date,
+        count(*) as exposure_count
+    from exposures_numbered
+    group by person_id, drug_concept_id, sub_number
+),
+
+subs_flagged as (
+    select
+        sub_exposures.*,
+        case
+            when sub_start_date <= {{ dbt.dateadd('day', var('drug_era_gap_days'), 'max(sub_end_date) over (partition by person_id, drug_concept_id order by sub_start_date, sub_number rows between unbounded preceding and 1 preceding)') }}
+                then 0
+            else 1
+        end as starts_new_era
+    from sub_exposures
+),
+
+subs_numbered as (
+    select
+        subs_flagged.*,
+        sum(starts_new_era) over (
+            partition by person_id, drug_concept_id
+            order by sub_start_date, sub_number
+            rows between unbounded preceding and current row
+        ) as era_number
+    from subs_flagged
+),
+
+eras as (
+    select
+        person_id,
+        drug_concept_id,
+        min(sub_start_date) as era_start_date,
+        max(sub_end_date) as era_end_date,
+        sum(exposure_count) as exposure_count,
+        sum({{ dbt.datediff('sub_start_date', 'sub_end_date', 'day') }}) as exposed_days
+    from subs_numbered
+    group by person_id, drug_concept_id, era_number
+)
+
+select
+    cast({{ surrogate_id("'drug_era'", 'person_id', 'drug_concept_id', 'era_start_date') }} as bigint) as drug_era_id,
+    cast(person_id as bigint) as person_id,
+    cast(drug_concept_id as integer) as drug_concept_id,
+    cast(era_start_date as timestamp) as drug_era_start_date,
+    cast(era_end_date as timestamp) as drug_era_end_date,
+    cast(exposure_count as integer) as drug_exposure_count,
+    cast({{ dbt.datediff('era_start_date', 'era_end_date', 'day') }} - exposed_days as integer) as gap_days
+from eras
