@@ -7,8 +7,9 @@ from mlflow.tracking import MlflowClient
 
 from mlhops_dagster.settings import Settings
 
-CDM_TABLES = ("person", "observation_period", "visit_occurrence", "condition_occurrence", "drug_exposure",
-              "procedure_occurrence", "measurement", "observation", "death")
+CDM_TABLES = ("person", "observation_period", "visit_occurrence", "visit_detail", "condition_occurrence",
+              "drug_exposure", "procedure_occurrence", "measurement", "observation", "death", "payer_plan_period",
+              "condition_era", "drug_era")
 
 
 def print_summary(settings: Settings, elapsed: float) -> None:
@@ -19,7 +20,9 @@ def print_summary(settings: Settings, elapsed: float) -> None:
             count = con.execute(f"SELECT count(*) FROM omop.{table}").fetchall()[0][0]
             print(f"  {table:<22}{count:>10,}")
         quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchall()[0][0]
-        print(f"  (raw rows quarantined: {quarantined})")
+        mapped, total = con.execute("SELECT sum(mapped_rows), sum(source_rows) FROM omop_int.mapping_rate").fetchall()[0]
+        print(f"  (raw rows quarantined: {quarantined}; clinical rows mapped to standard concepts: "
+              f"{mapped / total:.1%})")
         checks = con.execute(
             "SELECT status, count(*) FROM (SELECT status FROM quality.check_results QUALIFY row_number() "
             "OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1) GROUP BY status ORDER BY status"
