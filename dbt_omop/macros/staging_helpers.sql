@@ -13,7 +13,7 @@
             partition by entity.{{ key_column }}
             order by
                 manifest.loaded_at desc nulls last,
-                entity.extract_id desc,
+                {{ dbt_omop.binary_collation("entity.extract_id") }} desc,
                 entity.source_line desc
         ) as extract_rank
     from {{ source('raw', source_table) }} as entity

@@ -56,7 +56,7 @@ inpatient_flagged as (
     select
         inpatient.*,
         case
-            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.patient_id order by inpatient.start_datetime, inpatient.encounter_id rows between unbounded preceding and 1 preceding)') }}
+            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.patient_id order by inpatient.start_datetime, ' ~ binary_collation('inpatient.encounter_id') ~ ' rows between unbounded preceding and 1 preceding)') }}
                 then 0
             else 1
         end as starts_new_stay
@@ -68,7 +68,7 @@ inpatient_stays as (
         inpatient_flagged.*,
         sum(starts_new_stay) over (
             partition by patient_id
-            order by start_datetime, encounter_id
+            order by start_datetime, {{ binary_collation("encounter_id") }}
             rows between unbounded preceding and current row
         ) as stay_number
     from inpatient_flagged
@@ -126,11 +126,11 @@ visits as (
         membership.*,
         first_value(encounter_id) over (
             partition by patient_id, visit_key
-            order by start_datetime, encounter_id
+            order by start_datetime, {{ binary_collation("encounter_id") }}
         ) as first_encounter_id,
         first_value(encounter_id) over (
             partition by patient_id, visit_key
-            order by anchor_rank, start_datetime, encounter_id
+            order by anchor_rank, start_datetime, {{ binary_collation("encounter_id") }}
         ) as anchor_encounter_id,
         max(case when is_er_admission then 1 else 0 end) over (
             partition by patient_id, visit_key

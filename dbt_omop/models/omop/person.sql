@@ -6,7 +6,7 @@ with care_site_visits as (
         care_site_id,
         row_number() over (
             partition by person_id
-            order by count(*) desc, min(organization_id)
+            order by count(*) desc, min({{ binary_collation("organization_id") }})
         ) as care_site_rank
     from {{ ref('int__visits') }}
     where care_site_id is not null

@@ -22,7 +22,7 @@ select
     cast(
         lag(visit_detail_id) over (
             partition by person_id
-            order by encounter_start_datetime, encounter_id
+            order by encounter_start_datetime, {{ binary_collation("encounter_id") }}
         ) as bigint
     ) as preceding_visit_detail_id,
     cast(null as bigint) as parent_visit_detail_id,

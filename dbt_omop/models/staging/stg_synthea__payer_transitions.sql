@@ -8,7 +8,7 @@ with ranked as (
             partition by transitions.patient, transitions.start_date, transitions.payer
             order by
                 manifest.loaded_at desc nulls last,
-                transitions.extract_id desc,
+                {{ binary_collation("transitions.extract_id") }} desc,
                 transitions.source_line desc
         ) as extract_rank
     from {{ source('raw', 'payer_transitions') }} as transitions

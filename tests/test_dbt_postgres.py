@@ -1,0 +1,233 @@
+"""The dbt project `dbt_omop` builds the same OMOP CDM on PostgreSQL as on DuckDB.
+
+A small generated extract is ingested into a temporary DuckDB file (schema `raw`), every raw
+table is copied into a throw-away PostgreSQL database, and `dbt build` (seeds, models, tests)
+runs once per target: the default `duckdb` and `--target postgres`. Every CDM table must have
+the same row count on both, and the id / concept columns of the main event tables must be
+identical (surrogate ids are engine independent).
+
+Runs in CI, where PostgreSQL is on 127.0.0.1:5432; elsewhere it skips when no server answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mlhops_dagster.ehr.generator import generate_extract
+from mlhops_dagster.ehr.ingest import ingest_extract
+
+psycopg2 = pytest.importorskip("psycopg2")
+dbt_main = pytest.importorskip("dbt.cli.main")
+
+pytestmark = pytest.mark.postgres
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_omop"
+PG = {
+    "host": os.environ.get("MLHOPS_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("MLHOPS_PG_PORT", "5432")),
+    "user": os.environ.get("MLHOPS_PG_USER", "postgres"),
+    "password": os.environ.get("MLHOPS_PG_PASSWORD", ""),
+}
+
+# DuckDB column type -> PostgreSQL column type for the raw schema.
+PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double precision",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "BOOLEAN": "boolean",
+}
+
+# Event tables whose id and concept columns must match row for row across engines.
+COMPARED_TABLES = ("person", "visit_occurrence", "condition_occurrence", "measurement", "observation")
+
+
+def _admin():
+    """An autocommit connection to the maintenance database, or a skip outside CI."""
+    try:
+        con = psycopg2.connect(connect_timeout=3, dbname=os.environ.get("MLHOPS_PG_DB", "test"), **PG)
+    except psycopg2.OperationalError as err:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']} outside CI: {err}")
+    con.autocommit = True
+    return con
+
+
+def _create_database(admin, name: str) -> None:
+    """Create `name`, with a linguistic (ICU en-US) collation where the server has ICU.
+
+    Under such a collation text sorts unlike DuckDB's byte order (case, punctuation), so
+    the build proves that its text orderings do not depend on the database collation.
+    """
+    try:
+        admin.cursor().execute(
+            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+            "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+        )
+    except psycopg2.Error:
+        admin.cursor().execute(f"CREATE DATABASE {name}")
+
+
+def _copy_raw_schema(duck: duckdb.DuckDBPyConnection, pg_con, csv_dir: Path) -> None:
+    """Create every raw.* table of `duck` in PostgreSQL with matching types and copy its rows."""
+    tables = [r[0] for r in duck.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1"
+    ).fetchall()]
+    cur = pg_con.cursor()
+    cur.execute("CREATE SCHEMA raw")
+    for table in tables:
+        columns = duck.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        ddl = ", ".join(f'"{name}" {PG_TYPES[dtype]}' for name, dtype in columns)
+        cur.execute(f'CREATE TABLE raw."{table}" ({ddl})')
+        csv_path = csv_dir / f"{table}.csv"
+        # Unquoted empty field = NULL, quoted empty string = '' in both engines' CSV dialects.
+        duck.execute(f"COPY raw.{table} TO '{csv_path}' (HEADER, DELIMITER ',', QUOTE '\"')")
+        with csv_path.open() as handle:
+            cur.copy_expert(f'COPY raw."{table}" FROM STDIN WITH (FORMAT csv, HEADER true)', handle)
+    cur.close()
+
+
+def _dbt_build(tmp: Path, env: dict[str, str], target: str | None = None) -> None:
+    """`dbt build` on one target; fails the test on any error."""
+    args = [
+        "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(tmp / "target"),
+        "--log-path", str(tmp / "logs"),
+    ]
+    if target:
+        args += ["--target", target]
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in env.items():
+            mp.setenv(var, value)
+        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        result = dbt_main.dbtRunner().invoke(args)
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in (result.result or [])
+        if str(r.status) not in ("success", "pass")
+    ]
+    assert result.success, f"dbt build --target {target or 'duckdb'} failed: {result.exception or failures}"
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, object]]:
+    """(DuckDB connection, PostgreSQL connection) to the two CDM builds of the same extract."""
+    admin = _admin()
+    tmp = tmp_path_factory.mktemp("dbt_pg")
+    database = f"mlhops_dbt_{uuid.uuid4().hex[:10]}"
+
+    extract = tmp / "landing" / "pg_extract"
+    generate_extract(extract, patients=80, seed=5, sites=2, start=dt.date(2019, 1, 1), end=dt.date(2021, 12, 31))
+    warehouse = tmp / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as duck:
+        ingest_extract(duck, extract, "pg_test", "pg-test-key-0123456789abcdef")
+
+    _create_database(admin, database)
+    pg_con = None
+    duck = None
+    try:
+        pg_con = psycopg2.connect(dbname=database, **PG)
+        pg_con.autocommit = True
+        csv_dir = tmp / "csv"
+        csv_dir.mkdir()
+        with duckdb.connect(str(warehouse)) as raw:
+            _copy_raw_schema(raw, pg_con, csv_dir)
+
+        pg_env = {
+            "MLHOPS_WAREHOUSE_PATH": str(warehouse),
+            "MLHOPS_PG_HOST": PG["host"],
+            "MLHOPS_PG_PORT": str(PG["port"]),
+            "MLHOPS_PG_USER": PG["user"],
+            "MLHOPS_PG_PASSWORD": PG["password"],
+            "MLHOPS_PG_DB": database,
+        }
+        _dbt_build(tmp / "pg", pg_env, target="postgres")
+        _dbt_build(tmp / "duck", {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
+
+        duck = duckdb.connect(str(warehouse))
+        yield duck, pg_con
+    finally:
+        if duck is not None:
+            duck.close()
+        if pg_con is not None:
+            pg_con.close()
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        admin.close()
+
+
+def _pg_rows(pg_con, sql: str) -> list[tuple]:
+    with pg_con.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def _cdm_tables(duck: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in duck.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+    ).fetchall()]
+
+
+def test_same_cdm_tables_and_row_counts(warehouses):
+    duck, pg_con = warehouses
+    duck_tables = _cdm_tables(duck)
+    pg_tables = [r[0] for r in _pg_rows(
+        pg_con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+    )]
+    assert duck_tables == pg_tables
+    assert {"person", "visit_occurrence", "condition_occurrence", "measurement", "drug_era"} <= set(duck_tables)
+    counts_duck = {t: duck.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in duck_tables}
+    counts_pg = {t: _pg_rows(pg_con, f"SELECT count(*) FROM omop.{t}")[0][0] for t in pg_tables}
+    assert counts_duck == counts_pg
+    assert counts_duck["person"] > 0 and counts_duck["measurement"] > 0
+
+
+@pytest.mark.parametrize("table", COMPARED_TABLES)
+def test_same_ids_and_concepts(warehouses, table):
+    duck, pg_con = warehouses
+    columns = [r[0] for r in duck.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'omop' AND table_name = ? AND column_name LIKE '%\\_id' ESCAPE '\\' "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()]
+    assert columns[0] == f"{table}_id" and any(c.endswith("concept_id") for c in columns)
+    select = ", ".join(columns)
+    order = ", ".join(f"{c} NULLS FIRST" for c in columns)
+    sql = f"SELECT {select} FROM omop.{table} ORDER BY {order}"
+    duck_rows = duck.execute(sql).fetchall()
+    pg_rows = _pg_rows(pg_con, sql)
+    assert len(duck_rows) > 0
+    assert duck_rows == pg_rows
+
+
+def test_every_cdm_table_has_identical_contents(warehouses):
+    """Stronger than ids: every column of every CDM table (dates, values, source values) matches."""
+    duck, pg_con = warehouses
+    different = []
+    for table in _cdm_tables(duck):
+        columns = [r[0] for r in duck.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'omop' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()]
+        sql = f"SELECT {', '.join(columns)} FROM omop.{table}"
+        # Sorted here, not in SQL: text ordering would depend on the database collation.
+        if sorted(map(repr, duck.execute(sql).fetchall())) != sorted(map(repr, _pg_rows(pg_con, sql))):
+            different.append(table)
+    assert different == []
