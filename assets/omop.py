@@ -36,7 +36,8 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     Row counts are read once dbt has finished and released the file (dagster-dbt's
     ``fetch_row_counts`` would keep an in-process connection open and lock the warehouse).
     """
-    events = list(dbt.cli(["build", *DBT_VAR_ARGS], context=context).stream())
+    invocation = dbt.cli(["build", *DBT_VAR_ARGS], context=context, raise_on_error=False)
+    events = list(invocation.stream())
     outputs = {e.output_name: context.assets_def.keys_by_output_name[e.output_name]
                for e in events if isinstance(e, dg.Output)}
     with warehouse.connect() as con:
@@ -45,6 +46,9 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
         if isinstance(event, dg.Output) and counts.get(event.output_name) is not None:
             event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
         yield event
+    error = invocation.get_error()  # after the events: what dbt did build stays recorded
+    if error is not None:
+        raise error
 
 
 def _row_count(con, key: dg.AssetKey) -> int | None:
