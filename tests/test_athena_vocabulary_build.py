@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
-import os
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION, DefectSpec, generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
@@ -56,15 +55,7 @@ def athena_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load = load_athena_vocabulary(con, write_athena_directory(root / "athena"))
     assert not load.reused and load.tables["concept"] > 90
     con.close()
-    from dbt.cli.main import dbtRunner
-
-    os.environ["MLHOPS_WAREHOUSE_PATH"] = str(db)
-    result = dbtRunner().invoke([
-        "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet",
-        "--vars", json.dumps({"vocabulary": "athena"}),
-    ])
-    assert result.success, result.exception
+    dbt_build(root, {"MLHOPS_WAREHOUSE_PATH": str(db)}, dbt_vars={"vocabulary": "athena"})
     return db
 
 

@@ -14,12 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.contract import FILES
-
-dbt_main = pytest.importorskip("dbt.cli.main")
-
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_omop"
 
 SQL_TYPES = {
     "pseudo": "VARCHAR",
@@ -235,27 +232,6 @@ def create_raw_warehouse(path: Path, *, reverse: bool = False) -> None:
                 )
 
 
-def dbt_build(project_tmp: Path, warehouse: Path) -> None:
-    """`dbt build` (seeds, models, tests) into `warehouse`; fails the test on any error."""
-    args = [
-        "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(project_tmp / "target"),
-        "--log-path", str(project_tmp / "logs"),
-    ]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLHOPS_WAREHOUSE_PATH", str(warehouse))
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        result = dbt_main.dbtRunner().invoke(args)
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, f"dbt build failed: {result.exception or failures}"
-
-
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
     rows = con.execute(f"SELECT * FROM omop.{table} ORDER BY ALL").fetchall()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -267,7 +243,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     project_tmp = tmp_path_factory.mktemp("dbt_omop")
     warehouse = project_tmp / "warehouse.duckdb"
     create_raw_warehouse(warehouse)
-    dbt_build(project_tmp, warehouse)
+    dbt_build(project_tmp, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     yield project_tmp
 
 
@@ -436,6 +412,6 @@ def test_surrogate_ids_are_stable_across_builds_and_row_order(built, tmp_path):
         expected = {t: table_digest(first, t) for t in CDM_TABLES}
     warehouse = tmp_path / "warehouse.duckdb"
     create_raw_warehouse(warehouse, reverse=True)
-    dbt_build(built, warehouse)
+    dbt_build(built, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     with duckdb.connect(str(warehouse)) as second:
         assert {t: table_digest(second, t) for t in CDM_TABLES} == expected

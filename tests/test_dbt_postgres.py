@@ -19,16 +19,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 
 psycopg2 = pytest.importorskip("psycopg2")
-dbt_main = pytest.importorskip("dbt.cli.main")
 
 pytestmark = pytest.mark.postgres
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_omop"
 PG = {
     "host": os.environ.get("MLHOPS_PG_HOST", "127.0.0.1"),
     "port": int(os.environ.get("MLHOPS_PG_PORT", "5432")),
@@ -101,30 +100,6 @@ def _copy_raw_schema(duck: duckdb.DuckDBPyConnection, pg_con, csv_dir: Path) -> 
     cur.close()
 
 
-def _dbt_build(tmp: Path, env: dict[str, str], target: str | None = None) -> None:
-    """`dbt build` on one target; fails the test on any error."""
-    args = [
-        "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(tmp / "target"),
-        "--log-path", str(tmp / "logs"),
-    ]
-    if target:
-        args += ["--target", target]
-    with pytest.MonkeyPatch.context() as mp:
-        for var, value in env.items():
-            mp.setenv(var, value)
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        result = dbt_main.dbtRunner().invoke(args)
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, f"dbt build --target {target or 'duckdb'} failed: {result.exception or failures}"
-
-
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, object]]:
     """(DuckDB connection, PostgreSQL connection) to the two CDM builds of the same extract."""
@@ -157,8 +132,8 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckd
             "MLHOPS_PG_PASSWORD": PG["password"],
             "MLHOPS_PG_DB": database,
         }
-        _dbt_build(tmp / "pg", pg_env, target="postgres")
-        _dbt_build(tmp / "duck", {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
+        dbt_build(tmp / "pg", pg_env, target="postgres")
+        dbt_build(tmp / "duck", {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
 
         duck = duckdb.connect(str(warehouse))
         yield duck, pg_con

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_build import dbt_build
 from synthea_versions import VERSIONS, to_exporter_version
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
-from mlhops_dagster.settings import DBT_PROJECT_DIR
 
 KEY = "exporter-version-key-0123456789"
 
@@ -29,12 +28,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         to_exporter_version(folder, version)
         loads[version] = ingest_extract(con, folder, f"synthea_{version}", KEY)
     con.close()
-    from dbt.cli.main import dbtRunner
-
-    os.environ["MLHOPS_WAREHOUSE_PATH"] = str(db)
-    result = dbtRunner().invoke(["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                                 "--target-path", str(root / "target"), "--log-path", str(root / "logs"), "--quiet"])
-    assert result.success, result.exception
+    dbt_build(root, {"MLHOPS_WAREHOUSE_PATH": str(db)})
     return db, loads
 
 

@@ -14,12 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.contract import FILES
-
-dbt_main = pytest.importorskip("dbt.cli.main")
-
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_omop"
 
 SQL_TYPES = {
     "pseudo": "VARCHAR", "id": "VARCHAR", "ref": "VARCHAR", "text": "VARCHAR",
@@ -153,24 +150,12 @@ def create_raw_warehouse(path: Path, *, reverse: bool = False) -> None:
                             [row.get(name) for name in names])
 
 
-def dbt_build(project_tmp: Path, warehouse: Path) -> None:
-    args = ["build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(project_tmp / "target"), "--log-path", str(project_tmp / "logs")]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLHOPS_WAREHOUSE_PATH", str(warehouse))
-        mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        result = dbt_main.dbtRunner().invoke(args)
-    failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
-                if str(r.status) not in ("success", "pass")]
-    assert result.success, f"dbt build failed: {result.exception or failures}"
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project_tmp = tmp_path_factory.mktemp("dbt_visits")
     warehouse = project_tmp / "warehouse.duckdb"
     create_raw_warehouse(warehouse)
-    dbt_build(project_tmp, warehouse)
+    dbt_build(project_tmp, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     return project_tmp
 
 
@@ -306,5 +291,5 @@ def test_ids_stable_across_builds_and_row_order(built, tmp_path):
     expected = digests(built / "warehouse.duckdb")
     warehouse = tmp_path / "warehouse.duckdb"
     create_raw_warehouse(warehouse, reverse=True)
-    dbt_build(built, warehouse)
+    dbt_build(built, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     assert digests(warehouse) == expected
