@@ -8,26 +8,13 @@ that surrogate ids do not depend on row order or on the build.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_build import dbt_build
-
-from mlhops_dagster.ehr.contract import FILES
-
-SQL_TYPES = {
-    "pseudo": "VARCHAR",
-    "id": "VARCHAR",
-    "ref": "VARCHAR",
-    "text": "VARCHAR",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-}
+from raw_warehouse import create_raw_warehouse, pseudo, table_digest
 
 CDM_TABLES = (
     "person",
@@ -50,21 +37,14 @@ CDM_TABLES = (
 )
 
 
-def pseudo(name: str) -> str:
-    """A 64-hex stand-in for the ingest's HMAC pseudonym."""
-    return hashlib.sha256(name.encode()).hexdigest()
-
-
 P1, P2, P3, P_UNKNOWN = (pseudo(p) for p in ("patient-1", "patient-2", "patient-3", "patient-9"))
 E1, E2, E3, E4, E5, E6 = (pseudo(f"encounter-{i}") for i in range(1, 7))
 
 EXTRACTS = [
-    {"extract_id": "extract_2024_01", "loaded_at": "2024-01-02 10:00:00",
-     "period_start": "2019-01-01", "period_end": "2023-12-31"},
-    {"extract_id": "extract_2024_02", "loaded_at": "2024-02-02 10:00:00",
-     "period_start": "2024-01-01", "period_end": "2024-01-31"},
+    ("extract_2024_01", "2024-01-02 10:00:00", "2019-01-01", "2023-12-31"),
+    ("extract_2024_02", "2024-02-02 10:00:00", "2024-01-01", "2024-01-31"),
 ]
-X1, X2 = (e["extract_id"] for e in EXTRACTS)
+X1, X2 = (e[0] for e in EXTRACTS)
 
 # table -> rows; each row carries its extract and its line in that extract's CSV.
 RAW_ROWS: dict[str, list[dict]] = {
@@ -201,48 +181,12 @@ EXPECTED_COUNTS = {
 }
 
 
-def create_raw_warehouse(path: Path, *, reverse: bool = False) -> None:
-    """Create schema raw as the ingest does (contract columns + lineage) and load RAW_ROWS."""
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA raw")
-        con.execute(
-            "CREATE TABLE raw.extract_manifest (extract_id VARCHAR, loaded_at TIMESTAMP,"
-            " period_start DATE, period_end DATE)"
-        )
-        for extract in reversed(EXTRACTS) if reverse else EXTRACTS:
-            con.execute(
-                "INSERT INTO raw.extract_manifest VALUES (?, ?, ?, ?)",
-                [extract[c] for c in ("extract_id", "loaded_at", "period_start", "period_end")],
-            )
-        for extract_file in FILES:
-            names = [c.name for c in extract_file.columns] + ["extract_id", "source_line"]
-            ddl = ", ".join(
-                [f'"{c.name}" {SQL_TYPES[c.type]}' for c in extract_file.columns]
-                + ['"extract_id" VARCHAR', '"source_line" BIGINT']
-            )
-            con.execute(f"CREATE TABLE raw.{extract_file.name} ({ddl})")
-            rows = RAW_ROWS[extract_file.name]
-            unknown = {k for row in rows for k in row} - set(names)
-            assert not unknown, f"test rows use columns outside the contract: {unknown}"
-            placeholders = ", ".join("?" for _ in names)
-            for row in reversed(rows) if reverse else rows:
-                con.execute(
-                    f"INSERT INTO raw.{extract_file.name} VALUES ({placeholders})",
-                    [row.get(name) for name in names],
-                )
-
-
-def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    rows = con.execute(f"SELECT * FROM omop.{table} ORDER BY ALL").fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The tmp folder of one built warehouse (warehouse.duckdb) and its dbt target dir."""
     project_tmp = tmp_path_factory.mktemp("dbt_omop")
     warehouse = project_tmp / "warehouse.duckdb"
-    create_raw_warehouse(warehouse)
+    create_raw_warehouse(warehouse, EXTRACTS, RAW_ROWS)
     dbt_build(project_tmp, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     yield project_tmp
 
@@ -411,7 +355,7 @@ def test_surrogate_ids_are_stable_across_builds_and_row_order(built, tmp_path):
     with duckdb.connect(str(built / "warehouse.duckdb")) as first:
         expected = {t: table_digest(first, t) for t in CDM_TABLES}
     warehouse = tmp_path / "warehouse.duckdb"
-    create_raw_warehouse(warehouse, reverse=True)
+    create_raw_warehouse(warehouse, EXTRACTS, RAW_ROWS, reverse=True)
     dbt_build(built, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     with duckdb.connect(str(warehouse)) as second:
         assert {t: table_digest(second, t) for t in CDM_TABLES} == expected

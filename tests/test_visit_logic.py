@@ -7,7 +7,6 @@ through dbt's Python API. Each scenario lives in its own patient so the cases do
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -15,23 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_build import dbt_build
-
-from mlhops_dagster.ehr.contract import FILES
-
-SQL_TYPES = {
-    "pseudo": "VARCHAR", "id": "VARCHAR", "ref": "VARCHAR", "text": "VARCHAR",
-    "date": "DATE", "timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE",
-}
+from raw_warehouse import create_raw_warehouse, pseudo, table_digest
 
 STABLE_TABLES = (
     "person", "visit_occurrence", "visit_detail", "condition_occurrence", "drug_exposure",
     "measurement", "device_exposure", "payer_plan_period", "location", "care_site",
     "condition_era", "drug_era", "observation_period",
 )
-
-
-def pseudo(name: str) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()
 
 
 # One patient per scenario.
@@ -130,31 +119,11 @@ RAW_ROWS: dict[str, list[dict]] = {
 }
 
 
-def create_raw_warehouse(path: Path, *, reverse: bool = False) -> None:
-    with duckdb.connect(str(path)) as con:
-        con.execute("CREATE SCHEMA raw")
-        con.execute("CREATE TABLE raw.extract_manifest (extract_id VARCHAR, loaded_at TIMESTAMP,"
-                    " period_start DATE, period_end DATE)")
-        for extract in reversed(EXTRACTS) if reverse else EXTRACTS:
-            con.execute("INSERT INTO raw.extract_manifest VALUES (?, ?, ?, ?)", list(extract))
-        for extract_file in FILES:
-            names = [c.name for c in extract_file.columns] + ["extract_id", "source_line"]
-            ddl = ", ".join([f'"{c.name}" {SQL_TYPES[c.type]}' for c in extract_file.columns]
-                            + ['"extract_id" VARCHAR', '"source_line" BIGINT'])
-            con.execute(f"CREATE TABLE raw.{extract_file.name} ({ddl})")
-            rows = RAW_ROWS[extract_file.name]
-            assert not {k for row in rows for k in row} - set(names), extract_file.name
-            placeholders = ", ".join("?" for _ in names)
-            for row in reversed(rows) if reverse else rows:
-                con.execute(f"INSERT INTO raw.{extract_file.name} VALUES ({placeholders})",
-                            [row.get(name) for name in names])
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project_tmp = tmp_path_factory.mktemp("dbt_visits")
     warehouse = project_tmp / "warehouse.duckdb"
-    create_raw_warehouse(warehouse)
+    create_raw_warehouse(warehouse, EXTRACTS, RAW_ROWS)
     dbt_build(project_tmp, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     return project_tmp
 
@@ -286,10 +255,9 @@ def test_payer_plan_period_location_cdm_source(con):
 def test_ids_stable_across_builds_and_row_order(built, tmp_path):
     def digests(path: Path) -> dict[str, str]:
         with duckdb.connect(str(path)) as c:
-            return {t: hashlib.sha256(repr(c.execute(f"SELECT * FROM omop.{t} ORDER BY ALL").fetchall())
-                                      .encode()).hexdigest() for t in STABLE_TABLES}
+            return {t: table_digest(c, t) for t in STABLE_TABLES}
     expected = digests(built / "warehouse.duckdb")
     warehouse = tmp_path / "warehouse.duckdb"
-    create_raw_warehouse(warehouse, reverse=True)
+    create_raw_warehouse(warehouse, EXTRACTS, RAW_ROWS, reverse=True)
     dbt_build(built, {"MLHOPS_WAREHOUSE_PATH": str(warehouse)})
     assert digests(warehouse) == expected
