@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import duckdb
-from mlflow.tracking import MlflowClient
 
+from mlhops_dagster.modeling.registry import tracking_client
 from mlhops_dagster.settings import Settings
 
 CDM_TABLES = ("person", "observation_period", "visit_occurrence", "visit_detail", "condition_occurrence",
@@ -34,7 +34,7 @@ def print_summary(settings: Settings, elapsed: float) -> None:
         ).fetchall()
     finally:
         con.close()
-    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+    client = tracking_client(settings.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(settings.model_name)
     print("Candidates (test split, latest runs):")
     if experiment is not None:

@@ -14,7 +14,7 @@ class MlflowResource(dg.ConfigurableResource):
 
     def run_link(self, run_id: str) -> str:
         """Where `make mlflow-ui` shows this run."""
-        from mlflow.tracking import MlflowClient
+        from mlhops_dagster.modeling.registry import tracking_client
 
-        experiment_id = MlflowClient(tracking_uri=self.tracking_uri).get_run(run_id).info.experiment_id
+        experiment_id = tracking_client(self.tracking_uri).get_run(run_id).info.experiment_id
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"

@@ -123,7 +123,8 @@ def _mlflow_uris(tracking_uri: str) -> Iterator[None]:
                     os.environ[key] = value
 
 
-def _client(tracking_uri: str) -> MlflowClient:
+def tracking_client(tracking_uri: str) -> MlflowClient:
+    """A client on an explicit tracking URI (never MLflow's cwd-relative default), registry on the same store."""
     from mlflow import MlflowClient
 
     if not tracking_uri:
@@ -139,7 +140,8 @@ def _as_uri(location: str) -> str:
     return Path(location).expanduser().resolve().as_uri()
 
 
-def _experiment_id(client: MlflowClient, name: str, artifact_root: str | None) -> str:
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: str | None) -> str:
+    """The id of experiment ``name``, created under ``artifact_root/<name>`` when it does not exist yet."""
     from mlflow.exceptions import MlflowException
 
     experiment = client.get_experiment_by_name(name)
@@ -224,8 +226,8 @@ def log_candidate(
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    client = _client(tracking_uri)
-    experiment_id = _experiment_id(client, experiment, artifact_root)
+    client = tracking_client(tracking_uri)
+    experiment_id = ensure_experiment(client, experiment, artifact_root)
 
     sample = X_train.head(200)
     with suppress(TypeError, ValueError):  # numeric features: float64 schema tolerates NaN at scoring time
@@ -274,7 +276,7 @@ def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], pl
 
     from mlflow.entities import Metric
 
-    client = _client(tracking_uri)
+    client = tracking_client(tracking_uri)
     timestamp = int(time.time() * 1000)
     values = [Metric(k, v, timestamp, 0) for k, v in _finite_metrics(metrics).items()]
     if values:
@@ -287,7 +289,7 @@ def load_run_model(tracking_uri: str, run_id: str) -> Any:
     """The sklearn estimator logged by :func:`log_candidate` in run ``run_id``."""
     import mlflow.sklearn
 
-    uri = _run_model_uri(_client(tracking_uri), run_id)
+    uri = _run_model_uri(tracking_client(tracking_uri), run_id)
     with _mlflow_uris(tracking_uri):
         return mlflow.sklearn.load_model(uri)
 
@@ -322,7 +324,7 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
     run_id = max(scored, key=lambda rid: scored[rid])
     auroc = scored[run_id]
 
-    client = _client(tracking_uri)
+    client = tracking_client(tracking_uri)
     run = client.get_run(run_id)
     try:
         client.create_registered_model(
@@ -382,7 +384,7 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
 
 def champion_info(tracking_uri: str, model_name: str, alias: str = CHAMPION) -> ModelVersionInfo:
     """Registry facts about the version behind ``alias`` (LookupError if the alias does not exist)."""
-    client = _client(tracking_uri)
+    client = tracking_client(tracking_uri)
     mv = _version_by_alias(client, model_name, alias)
     run_tags: dict[str, str] = {}
     run_metrics: dict[str, float] = {}
@@ -411,7 +413,7 @@ def load_model_by_alias(tracking_uri: str, model_name: str, alias: str = CHAMPIO
     """
     import mlflow.sklearn
 
-    client = _client(tracking_uri)
+    client = tracking_client(tracking_uri)
     mv = _version_by_alias(client, model_name, alias)
     version = str(mv.version)
     with _mlflow_uris(tracking_uri):

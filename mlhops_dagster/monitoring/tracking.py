@@ -6,23 +6,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlflow.tracking import MlflowClient
-
+from mlhops_dagster.modeling.registry import ensure_experiment, tracking_client
 from mlhops_dagster.monitoring.drift import DriftResult
-
-
-def _experiment_id(client: MlflowClient, name: str, artifact_root: str) -> str:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    return client.create_experiment(name, artifact_location=f"{artifact_root}/{name}")
 
 
 def log_drift_run(tracking_uri: str, experiment: str, artifact_root: str, extract_id: str, champion_version: str,
                   result: DriftResult, ui_url: str) -> tuple[str, str]:
     """One MLflow run per drift report: share drifted, per-feature scores and PSI, and the Evidently HTML."""
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    experiment_id = _experiment_id(client, experiment, artifact_root)
+    client = tracking_client(tracking_uri)
+    experiment_id = ensure_experiment(client, experiment, artifact_root)
     run = client.create_run(experiment_id, run_name=f"drift-{extract_id}", tags={
         "extract_id": extract_id, "champion_version": str(champion_version), "drift_fingerprint": result.fingerprint})
     run_id = run.info.run_id
