@@ -11,6 +11,7 @@ from mlhops_dagster.features.readmission import (
     data_fingerprint,
     temporal_split,
 )
+from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
 FEATURE_TABLE = "readmission_features"
@@ -20,7 +21,7 @@ FEATURE_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "d
 
 @dg.asset(
     group_name="features",
-    kinds={"duckdb", "parquet"},
+    kinds={"sql", "parquet"},
     owners=["team:ml"],
     pool=DUCKDB_POOL,
     deps=[dqa_report, *{cdm_key(t) for t in (*FEATURE_INPUT_TABLES, *CHECKED_TABLES)}],
@@ -36,18 +37,20 @@ def readmission_features(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, feature_store: FeatureStoreResource
 ) -> dg.MaterializeResult:
     task = ReadmissionTask()
-    with warehouse.connect() as con:
-        features = build_readmission_features(con, task)
-        if features.empty:
-            raise dg.Failure(description="The readmission cohort is empty: no adult inpatient stay with a discharge")
+    # The feature SQL is DuckDB's: on PostgreSQL it runs over a snapshot of the CDM tables it reads.
+    with warehouse.analytics(FEATURE_INPUT_TABLES) as con:
         try:
-            features["split"] = temporal_split(features)
-        except ValueError as err:  # too few distinct discharge dates to split in time
-            raise dg.Failure(description=f"Cannot split the readmission cohort in time: {err}") from err
-        con.execute("CREATE SCHEMA IF NOT EXISTS features")
-        con.register("features_frame", features)
-        con.execute("CREATE OR REPLACE TABLE features.readmission AS SELECT * FROM features_frame")
-        con.unregister("features_frame")
+            features = build_readmission_features(con, task, cdm_schema=warehouse.cdm_schema)
+        except ValueError as err:  # a CDM without the tables/columns the task needs (named in the message)
+            raise dg.Failure(description=str(err)) from err
+    if features.empty:
+        raise dg.Failure(description="The readmission cohort is empty: no adult inpatient stay with a discharge")
+    try:
+        features["split"] = temporal_split(features)
+    except ValueError as err:  # too few distinct discharge dates to split in time
+        raise dg.Failure(description=f"Cannot split the readmission cohort in time: {err}") from err
+    with warehouse.connect() as con:
+        write_frame(con, "features", "readmission", features)
     fingerprint = data_fingerprint(features)
     path = feature_store.write(FEATURE_TABLE, features)
     by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])

@@ -6,6 +6,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from assets.omop import omop_cdm
 from mlhops_dagster.quality.checks import (
+    LATEST_RESULTS_SQL,
     RESULTS_DDL,
     CheckOutcome,
     QualityCheck,
@@ -63,11 +64,11 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
             for c in checks
         ],
         pool=DUCKDB_POOL,
-        compute_kind="duckdb",
+        compute_kind="sql",
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
-            outcomes = run_table_checks(con, table, checks)
+            outcomes = run_table_checks(con, table, checks, schema=warehouse.cdm_schema)
             persist_outcomes(con, context.run.run_id, outcomes)
         for outcome in outcomes:
             yield _result(outcome)
@@ -80,7 +81,7 @@ quality_checks = [build_table_checks(table, checks) for table, checks in checks_
 
 @dg.asset(
     group_name="quality",
-    kinds={"duckdb"},
+    kinds={"sql"},
     owners=["team:data-quality"],
     pool=DUCKDB_POOL,
     deps=[cdm_key(t) for t in CHECKED_TABLES],
@@ -93,10 +94,7 @@ quality_checks = [build_table_checks(table, checks) for table, checks in checks_
 def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         con.execute(RESULTS_DDL)
-        rows = con.execute(
-            "SELECT check_name, cdm_table, kahn_category, severity, status, pct_violated, threshold_pct "
-            "FROM quality.check_results QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) = 1"
-        ).fetchall()
+        rows = con.execute(LATEST_RESULTS_SQL).fetchall()
     counts = {s: sum(1 for r in rows if r[4] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")}
     fatal = [r[0] for r in rows if r[3] == "ERROR" and r[4] in ("Failed", "Error")]
     return dg.MaterializeResult(

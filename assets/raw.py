@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from mlhops_dagster.ehr.ingest import ExtractContractError, ingest_extract
+from mlhops_dagster.ehr.ingest import RAW_SCHEMA, ExtractContractError, ingest_extract
 from resources import DUCKDB_POOL, ExtractLandingResource, WarehouseResource
 
 extract_partitions = dg.DynamicPartitionsDefinition(name="extracts")
@@ -23,7 +23,7 @@ def _accounting_markdown(load) -> str:
 @dg.asset(
     partitions_def=extract_partitions,
     group_name="raw",
-    kinds={"duckdb", "csv"},
+    kinds={"duckdb", "postgres", "csv"},
     owners=["team:data-engineering"],
     pool=DUCKDB_POOL,
     description=(
@@ -40,8 +40,9 @@ def raw_ehr_extract(
     if key_source != "MLHOPS_PSEUDONYM_KEY":
         context.log.warning(f"Pseudonymising with a {key_source}")
     try:
-        with warehouse.connect() as con:
+        with warehouse.duckdb_engine() as con:
             load = ingest_extract(con, landing.extract_folder(extract_id), extract_id, key)
+            published = warehouse.publish(con, RAW_SCHEMA, where=("extract_id", extract_id))
     except ExtractContractError as err:
         raise dg.Failure(description=f"Extract {extract_id} breaks the raw-extract contract: {err}") from err
     context.log.info(
@@ -58,6 +59,8 @@ def raw_ehr_extract(
             "accounting": dg.MetadataValue.md(_accounting_markdown(load)),
             "ignored_files": ", ".join(load.ignored_files) or "none",
             "pseudonym_key_source": key_source,
+            "warehouse": warehouse.backend,
+            **({"rows_copied_to_postgres": sum(published.values())} if published else {}),
             **{f"rows_loaded/{name}": f.rows_loaded for name, f in load.files.items() if f.present},
         }
     )

@@ -8,6 +8,12 @@ from mlhops_dagster.omop.vocabulary import ATHENA_SCHEMA, VocabularyError, load_
 from resources import DUCKDB_POOL, WarehouseResource
 
 
+def _in_warehouse(warehouse: WarehouseResource) -> bool:
+    with warehouse.connect() as con:
+        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                                "AND table_name = 'concept'", [ATHENA_SCHEMA]).fetchall()[0][0])
+
+
 def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
     @dg.asset(
         name="athena_vocabulary",
@@ -22,9 +28,13 @@ def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
     )
     def athena_vocabulary(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         try:
-            with warehouse.connect() as con:
+            # On postgres the vocabulary is loaded in a kept scratch DuckDB (so an unchanged download
+            # is not re-read) and copied into the warehouse when it changed.
+            with warehouse.duckdb_engine(keep="athena_vocabulary") as con:
                 load = load_athena_vocabulary(con, Path(vocab_dir))
                 summary = vocabulary_summary(con)
+                if not load.reused or not _in_warehouse(warehouse):
+                    warehouse.publish(con, ATHENA_SCHEMA)
         except VocabularyError as err:
             raise dg.Failure(description=str(err)) from err
         return dg.MaterializeResult(metadata={

@@ -14,9 +14,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from assets.cdm_source import build_cdm_source_specs
 from assets.evaluation import evaluation_assets, model_registration
 from assets.features import readmission_features
-from assets.monitoring import batch_scores, drift_report
+from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import omop_cdm
 from assets.quality import build_mapping_rate_check, dqa_report, quality_checks
 from assets.raw import raw_ehr_extract
@@ -32,7 +33,7 @@ from resources import (
     omop_dbt_project,
 )
 from sensors.extracts import new_extract_sensor
-from sensors.jobs import ingest_job, monitoring_job, pipeline_job, refresh_job, retraining_job
+from sensors.jobs import ingest_job, monitoring_job, own_cdm_jobs, pipeline_job, refresh_job, retraining_job
 from sensors.retraining import build_drift_sensor, retraining_schedule
 
 
@@ -42,15 +43,31 @@ def _dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+def build_warehouse(settings: Settings) -> WarehouseResource:
+    """The warehouse the settings name: the DuckDB file, PostgreSQL, or a site's own CDM (read in place)."""
+    common = {"path": str(settings.warehouse_path), "memory_limit": settings.duckdb_memory_limit}
+    source = settings.cdm_source
+    if source is not None and source.backend == "duckdb":
+        return WarehouseResource(**{**common, "path": str(source.path)}, cdm_schema=source.schema,
+                                 catalog="site_cdm")
+    if source is not None or settings.warehouse == "postgres":
+        dsn = source.dsn if source is not None else settings.postgres
+        return WarehouseResource(**common, backend="postgres", pg_host=dsn.host, pg_port=dsn.port,
+                                 pg_user=dsn.user, pg_dbname=dsn.dbname,
+                                 cdm_schema=source.schema if source is not None else "omop")
+    return WarehouseResource(**common)
+
+
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+        "warehouse": build_warehouse(settings),
         "landing": ExtractLandingResource(
             landing_dir=str(settings.landing_dir),
             pseudonym_key=settings.pseudonym_key,
             local_key_file=str(settings.local_key_file),
         ),
-        "dbt": DbtCliResource(project_dir=omop_dbt_project, dbt_executable=_dbt_executable()),
+        "dbt": DbtCliResource(project_dir=omop_dbt_project, dbt_executable=_dbt_executable(),
+                              target=settings.warehouse),
         "feature_store": FeatureStoreResource(root=str(settings.data_dir / "features")),
         "mlflow_tracking": MlflowResource(
             tracking_uri=settings.mlflow_tracking_uri,
@@ -63,6 +80,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     os.environ["MLHOPS_WAREHOUSE_PATH"] = str(settings.warehouse_path)  # read by dbt_omop/profiles.yml
+    if settings.warehouse == "postgres":
+        os.environ.update(settings.postgres.env())  # the dbt `postgres` target reads the same connection
+    if settings.cdm_source is not None:
+        return build_own_cdm_definitions(settings)
     vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
         assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, readmission_features, *training_assets,
@@ -71,6 +92,26 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[ingest_job, pipeline_job, refresh_job, retraining_job, monitoring_job],
         sensors=[new_extract_sensor, build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
         schedules=[retraining_schedule],
+        resources=build_resources(settings),
+    )
+
+
+def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
+    """The graph on a site's existing CDM: external CDM tables → checks → features → models; monthly monitoring."""
+    assert settings.cdm_source is not None
+    months = dg.MonthlyPartitionsDefinition(start_date=settings.monitoring_start)
+    monitoring = build_monitoring_assets(months, calendar_window, unit="month")
+    jobs = own_cdm_jobs()
+    return dg.Definitions(
+        assets=[*build_cdm_source_specs(settings.cdm_source), dqa_report, readmission_features, *training_assets,
+                *evaluation_assets, model_registration, *monitoring],
+        asset_checks=quality_checks,
+        jobs=jobs,
+        sensors=[build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
+        schedules=[retraining_schedule, dg.build_schedule_from_partitioned_job(
+            jobs[-1], name="monthly_monitoring_schedule",
+            description="Scores last month's discharges and reports drift, on the 2nd of each month.",
+            day_of_month=2, hour_of_day=4)],
         resources=build_resources(settings),
     )
 

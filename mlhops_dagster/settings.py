@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mlhops_dagster.warehouse import CdmSource, PostgresDsn, parse_cdm_source
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_omop"
@@ -30,6 +32,20 @@ class Settings:
     vocab_dir: Path | None = None
     """An OHDSI Athena download (``MLHOPS_VOCAB_DIR``); None uses the shipped demo vocabulary."""
     min_mapping_rate: float = 0.9
+    warehouse: str = "duckdb"
+    """Where raw, OMOP and result tables live (``MLHOPS_WAREHOUSE=duckdb|postgres``)."""
+    postgres: PostgresDsn = field(default_factory=PostgresDsn)
+    """The PostgreSQL warehouse (``MLHOPS_PG_*``; the password only ever from ``MLHOPS_PG_PASSWORD``)."""
+    cdm_source: CdmSource | None = None
+    """An existing OMOP CDM to run on instead of raw ingest + mapping (``MLHOPS_CDM_SOURCE``)."""
+    monitoring_start: str = "2020-01-01"
+    """First month monitored on a site's own CDM (``MLHOPS_MONITORING_START``); extracts define it otherwise."""
+    duckdb_memory_limit: str = ""
+    """DuckDB ``memory_limit`` for the pipeline's own connections (``MLHOPS_DUCKDB_MEMORY_LIMIT``; empty = DuckDB's default)."""
+
+    def __post_init__(self) -> None:
+        if self.warehouse not in ("duckdb", "postgres"):
+            raise ValueError(f"MLHOPS_WAREHOUSE must be duckdb or postgres, not {self.warehouse!r}")
 
     @property
     def landing_dir(self) -> Path:
@@ -77,6 +93,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         dp_target_epsilon=float(env.get("MLHOPS_DP_EPSILON", "3.0")),
         vocab_dir=Path(env["MLHOPS_VOCAB_DIR"]).resolve() if env.get("MLHOPS_VOCAB_DIR") else None,
         min_mapping_rate=float(env.get("MLHOPS_MIN_MAPPING_RATE", "0.9")),
+        warehouse=env.get("MLHOPS_WAREHOUSE", "duckdb").strip().lower() or "duckdb",
+        postgres=PostgresDsn.from_env(env),
+        cdm_source=parse_cdm_source(env["MLHOPS_CDM_SOURCE"]) if env.get("MLHOPS_CDM_SOURCE") else None,
+        monitoring_start=env.get("MLHOPS_MONITORING_START", "2020-01-01"),
+        duckdb_memory_limit=env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", ""),
     )
 
 

@@ -6,45 +6,24 @@ Runs in CI, where PostgreSQL is on 127.0.0.1:5432; elsewhere it skips when no se
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
+from postgres_db import PG, throwaway_database
 
 from mlhops_dagster.definitions import build_definitions
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.postgres
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
-
-
-def _admin():
-    try:
-        con = psycopg2.connect(connect_timeout=3, **PG)
-    except psycopg2.OperationalError as err:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']} outside CI: {err}")
-    con.autocommit = True
-    return con
 
 
 @pytest.fixture()
 def postgres_database():
-    """A throw-away database, so the test never touches another's tables."""
-    name = f"mlhops_ci_{uuid.uuid4().hex[:10]}"
-    admin = _admin()
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
+    with throwaway_database() as name:
         yield name
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
 
 
 def test_ingest_on_a_postgres_backed_instance(tmp_path: Path, postgres_database: str,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import duckdb
+import psycopg2
 
 Severity = Literal["ERROR", "WARN"]
 Status = Literal["Passed", "Failed", "Not Applicable", "Error"]
@@ -108,9 +109,8 @@ def checks_by_table(catalogue: tuple[QualityCheck, ...]) -> dict[str, list[Quali
     return tables
 
 
-def run_table_checks(con: duckdb.DuckDBPyConnection, table: str, checks: list[QualityCheck],
-                     schema: str = "omop") -> list[CheckOutcome]:
-    """Evaluate all checks of one table in a single scan."""
+def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = "omop") -> list[CheckOutcome]:
+    """Evaluate all checks of one table in a single scan (DuckDB, or PostgreSQL through the warehouse adapter)."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
     ).fetchall()[0][0]
@@ -124,7 +124,7 @@ def run_table_checks(con: duckdb.DuckDBPyConnection, table: str, checks: list[Qu
         return [CheckOutcome(c, "Not Applicable", 0, 0, 0.0, sql, "table absent") for c in checks]
     try:
         row = con.execute(sql).fetchall()[0]
-    except duckdb.Error as err:  # a check that cannot run is an Error, not a crash of the whole table
+    except (duckdb.Error, psycopg2.Error) as err:  # a check that cannot run is an Error, not a crash of the whole table
         return [CheckOutcome(c, "Error", 0, 0, 0.0, sql, str(err)) for c in checks]
     outcomes = []
     for i, check in enumerate(checks):
@@ -142,13 +142,22 @@ RESULTS_DDL = """
 CREATE SCHEMA IF NOT EXISTS quality;
 CREATE TABLE IF NOT EXISTS quality.check_results (
     run_id VARCHAR, checked_at TIMESTAMP, check_name VARCHAR, cdm_table VARCHAR, kahn_category VARCHAR,
-    kahn_subcategory VARCHAR, severity VARCHAR, threshold_pct DOUBLE, status VARCHAR,
-    num_violated BIGINT, num_denominator BIGINT, pct_violated DOUBLE, check_sql VARCHAR, error VARCHAR
+    kahn_subcategory VARCHAR, severity VARCHAR, threshold_pct DOUBLE PRECISION, status VARCHAR,
+    num_violated BIGINT, num_denominator BIGINT, pct_violated DOUBLE PRECISION, check_sql VARCHAR, error VARCHAR
 )
 """
 
 
-def persist_outcomes(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[CheckOutcome]) -> None:
+LATEST_RESULTS_SQL = """
+SELECT check_name, cdm_table, kahn_category, severity, status, pct_violated, threshold_pct
+FROM (SELECT *, row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) AS recency
+      FROM quality.check_results) r
+WHERE recency = 1
+"""
+"""The latest result of every check (portable SQL: DuckDB and PostgreSQL)."""
+
+
+def persist_outcomes(con, run_id: str, outcomes: list[CheckOutcome]) -> None:
     """Keep every result of every run so trends can be queried."""
     con.execute(RESULTS_DDL)
     con.executemany(

@@ -1,0 +1,47 @@
+"""A throw-away PostgreSQL database per test module, on the server CI runs (127.0.0.1:5432, trust auth).
+
+Outside CI the tests that need it skip with the reason when no server answers; in CI
+(CI=true) an unreachable server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import pytest
+
+PG = {
+    "host": os.environ.get("MLHOPS_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("MLHOPS_PG_PORT", "5432")),
+    "user": os.environ.get("MLHOPS_PG_USER", "postgres"),
+}
+
+
+def admin_connection():
+    """An autocommit connection to the maintenance database, or a skip outside CI."""
+    try:
+        con = psycopg2.connect(connect_timeout=3, dbname=os.environ.get("MLHOPS_PG_DB", "test"),
+                               password=os.environ.get("MLHOPS_PG_PASSWORD") or None, **PG)
+    except psycopg2.OperationalError as err:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']} outside CI: {err}")
+    con.autocommit = True
+    return con
+
+
+@contextmanager
+def throwaway_database(prefix: str = "mlhops_ci") -> Iterator[str]:
+    """Create a uniquely named database and drop it afterwards, so a test never touches another's tables."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = admin_connection()
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
