@@ -57,7 +57,8 @@ RAW_ROWS: dict[str, list[dict]] = {
          "race": "hawaiian", "ethnicity": "nonhispanic", "gender": "F"},
         # A later delivery of patient 2: it wins (gender, race, ethnicity, death date).
         {"extract_id": X2, "source_line": 2, "id": P2, "birthdate": "1960-07-08",
-         "deathdate": "2023-06-01", "race": "black", "ethnicity": "hispanic", "gender": "F"},
+         "deathdate": "2023-06-01", "race": "black", "ethnicity": "hispanic", "gender": "F",
+         "state": "massachusetts "},  # a full state name (staging trims it), as Synthea writes it
     ],
     "organizations": [
         {"extract_id": X1, "source_line": 2, "id": "org-1", "name": "General Hospital"},
@@ -175,7 +176,7 @@ EXPECTED_COUNTS = {
     "visit_detail": 6,
     "device_exposure": 0,
     "payer_plan_period": 0,
-    "location": 1,
+    "location": 2,
     "condition_era": 3,
     "drug_era": 1,
 }
@@ -238,6 +239,16 @@ def test_person_latest_delivery_wins_and_demographics(con):
                     " USING (care_site_id) WHERE p.person_source_value = ?", [P1]) == ("org-1",)
     assert one(con, "SELECT care_site_name FROM omop.care_site WHERE care_site_source_value = 'org-2'") == (
         "Family Clinic",
+    )
+
+
+def test_location_state_codes(con):
+    rows = con.execute("SELECT location_source_value, state, location_id FROM omop.location"
+                       " ORDER BY location_source_value").fetchall()
+    assert [r[:2] for r in rows] == [("MA", "MA"), ("massachusetts", "MA")]  # full name -> USPS code
+    by_source = {r[0]: r[2] for r in rows}
+    assert one(con, "SELECT location_id FROM omop.person WHERE person_source_value = ?", [P2]) == (
+        by_source["massachusetts"],
     )
 
 
