@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from assets.omop import omop_cdm
+from mlhops_dagster.omop.reconciliation import reconcile
 from mlhops_dagster.quality.checks import (
     LATEST_RESULTS_SQL,
     RESULTS_DDL,
@@ -130,3 +131,27 @@ def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
         )
 
     return mapping_rate_above_threshold
+
+
+def build_reconciliation_check() -> dg.AssetChecksDefinition:
+    """ERROR when a loaded raw row reached no CDM table, or a CDM event row has no source (DuckDB warehouse)."""
+
+    @dg.asset_check(asset=cdm_key("mapping_rate"), name="no_source_rows_lost", blocking=False, pool=DUCKDB_POOL,
+                    description="Every loaded raw row (clinical events, encounters, patients) reached a CDM table, "
+                                "and every CDM event row traces back to a source row.")
+    def no_source_rows_lost(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            result = reconcile(con)
+        table = ["| source | loaded | reached CDM | lost | CDM rows by table |", "|---|---|---|---|---|"] + [
+            f"| {r['source_table']} | {r['raw_rows']} | {r['reached_rows']} | {r['lost_rows']} | "
+            f"{', '.join(f'{t} {n}' for t, n in r['cdm_rows'].items())} |" for r in result.as_rows()]
+        return dg.AssetCheckResult(
+            passed=result.ok,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"lost_rows": result.lost_rows,
+                      "orphan_cdm_rows": sum(result.orphan_cdm_rows.values()),
+                      "problems": "; ".join(result.problems()) or "none",
+                      "reconciliation": dg.MetadataValue.md("\n".join(table))},
+        )
+
+    return no_source_rows_lost

@@ -37,7 +37,14 @@ def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
                     warehouse.publish(con, ATHENA_SCHEMA)
         except VocabularyError as err:
             raise dg.Failure(description=str(err)) from err
+        warnings = []
+        if not load.tables.get("concept_ancestor"):
+            warnings.append("CONCEPT_ANCESTOR is absent or empty: drug_era cannot roll drugs up to ingredients "
+                            "and will be empty; add it to the Athena download")
+        for warning in warnings:
+            context.log.warning(warning)
         return dg.MaterializeResult(metadata={
+            "warnings": "; ".join(warnings) or "none",
             "directory": load.directory,
             "reused": load.reused,
             "fingerprint": load.fingerprint,

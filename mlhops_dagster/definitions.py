@@ -19,7 +19,7 @@ from assets.evaluation import evaluation_assets, model_registration
 from assets.features import readmission_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import omop_cdm
-from assets.quality import build_mapping_rate_check, dqa_report, quality_checks
+from assets.quality import build_mapping_rate_check, build_reconciliation_check, dqa_report, quality_checks
 from assets.raw import raw_ehr_extract
 from assets.training import training_assets
 from assets.vocabulary import build_athena_vocabulary_asset
@@ -88,7 +88,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, readmission_features, *training_assets,
                 *evaluation_assets, model_registration, batch_scores, drift_report],
-        asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate)],
+        asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate),
+                      # the reconciliation SQL is DuckDB's: on PostgreSQL, tests/test_dbt_postgres.py proves parity
+                      *([build_reconciliation_check()] if settings.warehouse == "duckdb" else [])],
         jobs=[ingest_job, pipeline_job, refresh_job, retraining_job, monitoring_job],
         sensors=[new_extract_sensor, build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
         schedules=[retraining_schedule],

@@ -89,6 +89,9 @@ def test_quality_checks_ran_and_none_fatal_failed(pipeline) -> None:
     evaluations = [e for e in results[("pipeline_job", None)].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     names = {e.event_specific_data.check_name for e in evaluations}
     assert {"person_year_of_birth_plausible", "visit_end_not_before_start", "plausible_value_heart_rate"} <= names
+    reconciled = next(e.event_specific_data for e in evaluations
+                      if e.event_specific_data.check_name == "no_source_rows_lost")
+    assert reconciled.passed and reconciled.metadata["lost_rows"].value == 0
     assert _count(settings, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status = 'Failed'") == 0
 
 

@@ -196,7 +196,8 @@ FILES: tuple[ExtractFile, ...] = (
         "payer_transitions",
         (
             C("patient", "pseudo", True),
-            # 3.1+ write dates, 2.7.0/3.0.0 wrote bare years.
+            # 3.1+ write dates; 2.7.0/3.0.0 are documented with bare years, but real 3.0 exports also carry
+            # full timestamps here (dbt-synthea's sample): both parse.
             C("start_date", "date", True, aliases=("START_YEAR",), year_means="start"),
             C("end_date", "date", aliases=("END_YEAR",), year_means="end"),
             C("payer", "ref"),
