@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -23,6 +22,7 @@ from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.warehouse import PostgresConnection, copy_duckdb_to_postgres
 
 psycopg2 = pytest.importorskip("psycopg2")
 
@@ -33,17 +33,6 @@ PG = {
     "port": int(os.environ.get("MLHOPS_PG_PORT", "5432")),
     "user": os.environ.get("MLHOPS_PG_USER", "postgres"),
     "password": os.environ.get("MLHOPS_PG_PASSWORD", ""),
-}
-
-# DuckDB column type -> PostgreSQL column type for the raw schema.
-PG_TYPES = {
-    "VARCHAR": "text",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "DOUBLE": "double precision",
-    "DATE": "date",
-    "TIMESTAMP": "timestamp",
-    "BOOLEAN": "boolean",
 }
 
 # Event tables whose id and concept columns must match row for row across engines.
@@ -77,29 +66,6 @@ def _create_database(admin, name: str) -> None:
         admin.cursor().execute(f"CREATE DATABASE {name}")
 
 
-def _copy_raw_schema(duck: duckdb.DuckDBPyConnection, pg_con, csv_dir: Path) -> None:
-    """Create every raw.* table of `duck` in PostgreSQL with matching types and copy its rows."""
-    tables = [r[0] for r in duck.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1"
-    ).fetchall()]
-    cur = pg_con.cursor()
-    cur.execute("CREATE SCHEMA raw")
-    for table in tables:
-        columns = duck.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
-        ddl = ", ".join(f'"{name}" {PG_TYPES[dtype]}' for name, dtype in columns)
-        cur.execute(f'CREATE TABLE raw."{table}" ({ddl})')
-        csv_path = csv_dir / f"{table}.csv"
-        # Unquoted empty field = NULL, quoted empty string = '' in both engines' CSV dialects.
-        duck.execute(f"COPY raw.{table} TO '{csv_path}' (HEADER, DELIMITER ',', QUOTE '\"')")
-        with csv_path.open() as handle:
-            cur.copy_expert(f'COPY raw."{table}" FROM STDIN WITH (FORMAT csv, HEADER true)', handle)
-    cur.close()
-
-
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, object]]:
     """(DuckDB connection, PostgreSQL connection) to the two CDM builds of the same extract."""
@@ -119,10 +85,10 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckd
     try:
         pg_con = psycopg2.connect(dbname=database, **PG)
         pg_con.autocommit = True
-        csv_dir = tmp / "csv"
-        csv_dir.mkdir()
+        copier = PostgresConnection(psycopg2.connect(dbname=database, **PG))
         with duckdb.connect(str(warehouse)) as raw:
-            _copy_raw_schema(raw, pg_con, csv_dir)
+            copy_duckdb_to_postgres(raw, copier, "raw")
+        copier.close()
 
         pg_env = {
             "MLHOPS_WAREHOUSE_PATH": str(warehouse),

@@ -8,10 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_build import dbt_build
+from postgres_db import PG, throwaway_database
 from synthea_versions import VERSIONS, to_exporter_version
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
 
 KEY = "exporter-version-key-0123456789"
 
@@ -60,3 +62,27 @@ def test_each_exporter_version_maps_to_omop(warehouse, version: str) -> None:
     assert persons == loads[version].files["patients"].rows_loaded
     assert procedures_start == 0
     assert transitions[1] > 0 and transitions[0] is not None
+
+
+@pytest.mark.postgres
+def test_every_cdm_table_builds_on_postgres_from_every_exporter_version(warehouse, tmp_path: Path) -> None:
+    """The same raw tables (all four exporter shapes) built with the dbt `postgres` target give the same CDM."""
+    db, _ = warehouse
+    with throwaway_database("mlhops_versions") as database:
+        dsn = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database)
+        pg = dsn.connect()
+        try:
+            with duckdb.connect(str(db)) as duck:  # the in-process dbt run still holds it (read-write)
+                copy_duckdb_to_postgres(duck, pg, "raw")
+                tables = [r[0] for r in duck.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+                ).fetchall()]
+                duck_counts = {t: duck.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
+            dbt_build(tmp_path, {"MLHOPS_WAREHOUSE_PATH": str(db), **dsn.env()}, target="postgres")
+            pg_counts = {t: pg.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
+        finally:
+            pg.close()
+    assert len(tables) >= 18
+    assert pg_counts == duck_counts
+    assert all(duck_counts[t] > 0 for t in ("person", "visit_occurrence", "condition_occurrence", "drug_exposure",
+                                            "measurement", "observation", "procedure_occurrence", "payer_plan_period"))

@@ -241,7 +241,7 @@ def test_payer_plan_period_location_cdm_source(con):
         " FROM omop.payer_plan_period ORDER BY 2").fetchall() == [
         ("payer-1", date(2020, 1, 1), date(2020, 12, 31)), ("payer-2", date(2021, 1, 1), date(2021, 12, 31))]
     assert con.execute("SELECT location_source_value, state FROM omop.location ORDER BY 1").fetchall() == [
-        ("MA", "MA"), ("Massachusetts", None), ("Vermont", None)]
+        ("MA", "MA"), ("Massachusetts", "MA"), ("Vermont", "VT")]
     assert con.execute("SELECT count(*) FROM omop.person WHERE location_id IS NULL").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM omop.person p JOIN omop.location l USING (location_id)"
                        " WHERE l.location_source_value = 'MA'").fetchone()[0] == 2
