@@ -91,3 +91,30 @@ def test_new_extract_scored_and_drift_recorded_in_postgres(pg_pipeline) -> None:
     drift = _one(con, f"SELECT share_drifted FROM monitoring.drift_results WHERE extract_id = '{SECOND}'")
     event = instance.get_latest_materialization_event(dg.AssetKey("drift_report"))
     assert drift == pytest.approx(event.asset_materialization.metadata["share_drifted"].value)
+
+
+def test_athena_vocabulary_is_published_to_postgres_once(tmp_path) -> None:
+    from test_athena_vocabulary_build import write_athena_directory
+
+    from assets.vocabulary import build_athena_vocabulary_asset
+    from resources import WarehouseResource
+
+    athena = write_athena_directory(tmp_path / "athena")
+    concepts = len((athena / "CONCEPT.csv").read_text().splitlines()) - 1
+    with throwaway_database("mlhops_vocab") as database:
+        warehouse = WarehouseResource(backend="postgres", path=str(tmp_path / "data" / "warehouse.duckdb"),
+                                      pg_host=PG["host"], pg_port=PG["port"], pg_user=PG["user"], pg_dbname=database)
+        asset = build_athena_vocabulary_asset(str(athena))
+        first = dg.materialize([asset], resources={"warehouse": warehouse})
+        second = dg.materialize([asset], resources={"warehouse": warehouse})
+        con = psycopg2.connect(dbname=database, **PG)
+        try:
+            loaded = _one(con, "SELECT count(*) FROM vocab_athena.concept")
+            maps_to = _one(con, "SELECT count(*) FROM vocab_athena.concept_relationship WHERE relationship_id = 'Maps to'")
+        finally:
+            con.close()
+    meta = [r.asset_materializations_for_node("athena_vocabulary")[0].metadata for r in (first, second)]
+    assert loaded == concepts and maps_to > 0
+    assert (meta[0]["reused"].value, meta[1]["reused"].value) == (False, True)
+    assert "CONCEPT_ANCESTOR" in meta[0]["warnings"].value  # the tiny download has none: drug_era would be empty
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
