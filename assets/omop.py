@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from mlhops_dagster.quality.mapping_rate import overall_rate, rates_markdown, read_mapping_rates
 from resources import DUCKDB_POOL, WarehouseResource, omop_dbt_project
 from resources.dbt_project import DBT_VAR_ARGS
 
@@ -22,6 +23,9 @@ class OmopTranslator(DagsterDbtTranslator):
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
+
+
+MAPPING_RATE_KEY = dg.AssetKey(["omop_int", "mapping_rate"])
 
 
 @dbt_assets(
@@ -42,9 +46,14 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
                for e in events if isinstance(e, dg.Output)}
     with warehouse.connect() as con:
         counts = {name: _row_count(con, key) for name, key in outputs.items()}
+        rates = read_mapping_rates(con) if MAPPING_RATE_KEY in outputs.values() else []
     for event in events:
         if isinstance(event, dg.Output) and counts.get(event.output_name) is not None:
-            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+            extra: dict[str, Any] = {"dagster/row_count": counts[event.output_name]}
+            if outputs[event.output_name] == MAPPING_RATE_KEY and rates:
+                extra |= {"overall_mapping_rate": round(overall_rate(rates), 4),
+                          "mapping_rates": dg.MetadataValue.md(rates_markdown(rates, min_rate=0.0))}
+            event = event.with_metadata({**event.metadata, **extra})
         yield event
     error = invocation.get_error()  # after the events: what dbt did build stays recorded
     if error is not None:

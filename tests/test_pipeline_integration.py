@@ -163,3 +163,13 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
         materialized = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
         assert "omop/person" in materialized
         assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}
+
+
+def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
+    settings, _, instance, _ = pipeline
+    event = instance.get_latest_materialization_event(dg.AssetKey(["omop_int", "mapping_rate"]))
+    metadata = event.asset_materialization.metadata
+    mapped, total = (_count(settings, f"SELECT sum({c}) FROM omop_int.mapping_rate") for c in ("mapped_rows", "source_rows"))
+    assert metadata["overall_mapping_rate"].value == pytest.approx(mapped / total, abs=1e-4)
+    assert 0.5 < metadata["overall_mapping_rate"].value < 1.0  # the unmapped-codes defect is in the second extract
+    assert "| conditions |" in metadata["mapping_rates"].value
