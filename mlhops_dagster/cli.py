@@ -16,15 +16,44 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from err
 
 
+def parse_defects(text: str | None, default_rate: float) -> list:
+    """``kind[,kind]`` or ``kind:rate[,kind:rate]`` (mixed is fine) -> ``DefectSpec`` list;
+    a kind without a rate gets ``default_rate``. Raises ValueError naming a bad item."""
+    from mlhops_dagster.ehr.generator import DefectSpec
+
+    specs = []
+    for item in (text or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        kind, _, rate = item.partition(":")
+        try:
+            value = float(rate) if rate.strip() else default_rate
+        except ValueError as err:
+            raise ValueError(f"defect {item!r}: rate {rate!r} is not a number") from err
+        specs.append(DefectSpec(kind.strip(), value))
+    return specs
+
+
 def _generate(args: argparse.Namespace) -> int:
-    from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
+    from mlhops_dagster.ehr.generator import DEFECTS_MANIFEST, DRIFT_PRESETS, generate_extract
 
     if args.start >= args.end:
         print(f"error: --start {args.start} must be before --end {args.end}", file=sys.stderr)
         return 2
-    rows = generate_extract(Path(args.out), patients=args.patients, seed=args.seed, sites=args.sites,
-                            start=args.start, end=args.end, drift=DRIFT_PRESETS[args.drift])
-    print(json.dumps({"out": str(args.out), "rows": rows}))
+    try:
+        defects = parse_defects(args.defects, args.defect_rate)
+    except ValueError as err:
+        print(f"error: --defects: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    rows = generate_extract(out, patients=args.patients, seed=args.seed, sites=args.sites,
+                            start=args.start, end=args.end, drift=DRIFT_PRESETS[args.drift],
+                            defects=defects)
+    summary: dict = {"out": str(args.out), "rows": rows}
+    if defects:
+        summary["defects"] = json.loads((out / DEFECTS_MANIFEST).read_text(encoding="utf-8"))["defects"]
+    print(json.dumps(summary))
     return 0
 
 
@@ -35,7 +64,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mlhops_dagster.ehr.generator import DRIFT_PRESETS
+    from mlhops_dagster.ehr.generator import DEFECT_INJECTORS, DRIFT_PRESETS
 
     parser = argparse.ArgumentParser(prog="mlhops", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end", type=_date, default=dt.date(2021, 12, 31))
     gen.add_argument("--drift", choices=sorted(DRIFT_PRESETS), default="none",
                      help="shift the population (monitoring demos)")
+    gen.add_argument("--defects", metavar="KIND[:RATE][,KIND[:RATE]]",
+                     help="inject data-quality defects (what each did goes to _defects.json); "
+                          f"kinds: {', '.join(sorted(DEFECT_INJECTORS))}")
+    gen.add_argument("--defect-rate", type=float, default=0.01, metavar="R",
+                     help="share of eligible rows each defect without its own :RATE corrupts "
+                          "(default 0.01)")
     gen.set_defaults(func=_generate)
     demo = sub.add_parser("demo", help="generate two extracts and run the whole pipeline on them")
     demo.add_argument("--patients", type=int, default=2000)
