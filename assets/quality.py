@@ -1,5 +1,13 @@
-"""Stage 3 — quality: ML-DQA checks as blocking asset checks on the CDM tables, and the `dqa_report`."""
+"""Stage 3 — quality: the DQD check catalogue as blocking multi-asset checks (one per CDM table) and `dqa_report`.
 
+Each CDM table gets one multi-asset check whose specs are the table's check groups (one per
+DQD check type, plus the named groups ``person_year_of_birth_plausible``,
+``visit_end_not_before_start`` and ``plausible_value_<lab or vital>``); every check instance's
+result is kept in ``quality.check_results`` and the group's metadata carries the breakdown.
+"""
+
+import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -7,103 +15,172 @@ from dagster_dbt import get_asset_key_for_model
 from assets.omop import omop_cdm
 from mlhops_dagster.omop.reconciliation import reconcile
 from mlhops_dagster.quality.checks import (
-    LATEST_RESULTS_SQL,
-    RESULTS_DDL,
     CheckOutcome,
     QualityCheck,
+    apply_thresholds,
     checks_by_table,
     default_catalogue,
-    persist_outcomes,
+    load_threshold_overrides,
     run_table_checks,
-    summary_markdown,
 )
 from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rates_markdown, read_mapping_rates
+from mlhops_dagster.quality.report import (
+    dqd_json,
+    latest_results,
+    persist_outcomes,
+    summary_markdown,
+    worst_first,
+    write_dqd_json,
+)
 from resources import DUCKDB_POOL, WarehouseResource
 
 CATALOGUE = default_catalogue()
-CHECKED_TABLES = sorted(checks_by_table(CATALOGUE))
+CATALOGUE_TABLES = sorted(checks_by_table(CATALOGUE))
+CHECKED_TABLES = ["condition_occurrence", "death", "drug_exposure", "measurement", "observation",
+                  "observation_period", "person", "visit_occurrence"]
+"""The CDM tables the features read: their checks gate `dqa_report` and features (and they are the tables a
+site's own CDM must provide); the other CDM tables' checks run on every build but gate nothing downstream."""
+
+
+class DataQualityResource(dg.ConfigurableResource):
+    """Where the checks find the vocabulary, which thresholds they use, and where `dqa_report` writes its JSON.
+
+    ``concept_relation``: ``vocab.concept`` (demo seeds), ``vocab_athena.concept`` (Athena) or
+    ``<cdm schema>.concept`` (a site's CDM); empty picks the first that exists.
+    ``thresholds_file``: JSON/YAML mapping check name (or glob) to threshold percent
+    (``MLHOPS_DQ_THRESHOLDS``).
+    """
+
+    concept_relation: str = ""
+    thresholds_file: str = ""
+    report_dir: str = ""
 
 
 def cdm_key(table: str) -> dg.AssetKey:
     return get_asset_key_for_model([omop_cdm], table)
 
 
-def _result(outcome: CheckOutcome) -> dg.AssetCheckResult:
-    check = outcome.check
+_STATUS_RANK = {"Error": 0, "Failed": 1, "Passed": 2, "Not Applicable": 3}
+
+
+def _group_result(table: str, spec_name: str, outcomes: list[CheckOutcome]) -> dg.AssetCheckResult:
+    """One Dagster check result for a group of instances: fails when any instance failed or errored."""
+    worst = min(outcomes, key=lambda o: (_STATUS_RANK[o.status], -(o.pct_violated - o.check.threshold_pct)))
+    check = worst.check
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in _STATUS_RANK}
+    breakdown = ["| check | field / concept | status | violated / rows | % | threshold % |", "|---|---|---|---|---|---|"]
+    for o in sorted(outcomes, key=lambda o: (_STATUS_RANK[o.status], o.check.name)):
+        target = o.check.field or ""
+        if o.check.concept_id is not None:
+            target += f" {o.check.concept_id}" + (f"/{o.check.unit_concept_id}" if o.check.unit_concept_id else "")
+        note = f" ({o.error[:120]})" if o.error else ""
+        breakdown.append(f"| {o.check.name} | {target} | {o.status}{note} | {o.num_violated} / {o.num_denominator} | "
+                         f"{o.pct_violated:.2f} | {o.check.threshold_pct:.1f} |")
     return dg.AssetCheckResult(
-        asset_key=cdm_key(check.table),
-        check_name=check.name,
-        passed=outcome.passed,
+        asset_key=cdm_key(table),
+        check_name=spec_name,
+        passed=not (counts["Failed"] or counts["Error"]),
         severity=dg.AssetCheckSeverity.ERROR if check.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
-        description=check.description,
+        description=check.description if len(outcomes) == 1 else f"{len(outcomes)} {check.check_type} checks",
         metadata={
-            "status": outcome.status,
-            "num_violated": outcome.num_violated,
-            "num_denominator": outcome.num_denominator,
-            "pct_violated": outcome.pct_violated,
+            "status": worst.status,
+            "check_type": check.check_type,
+            "num_violated": worst.num_violated,
+            "num_denominator": worst.num_denominator,
+            "pct_violated": worst.pct_violated,
             "threshold_pct": check.threshold_pct,
+            "worst_check": check.name,
             "kahn_category": check.kahn_category,
             "kahn_subcategory": check.kahn_subcategory,
-            "sql": dg.MetadataValue.md(f"```sql\n{outcome.sql}\n```"),
-            **({"error": outcome.error} if outcome.error else {}),
+            "context": check.context,
+            "instances": len(outcomes),
+            **{f"instances_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
+            "breakdown": dg.MetadataValue.md("\n".join(breakdown)),
+            "sql": dg.MetadataValue.md(f"```sql\n{worst.sql}\n```"),
+            **({"error": worst.error} if worst.error else {}),
         },
     )
 
 
+def spec_groups(checks: list[QualityCheck]) -> dict[str, list[QualityCheck]]:
+    groups: dict[str, list[QualityCheck]] = {}
+    for check in checks:
+        groups.setdefault(check.spec_name, []).append(check)
+    return groups
+
+
 def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecksDefinition:
-    """One multi-asset check per CDM table: a single scan evaluates all of that table's checks.
+    """One multi-asset check per CDM table: three statements evaluate all of that table's checks.
 
     Every spec is blocking, so downstream assets wait for the checks; only ERROR-severity
     failures stop them (Dagster's blocking semantics).
     """
+    groups = spec_groups(checks)
 
     @dg.multi_asset_check(
         name=f"dqa_{table}",
         specs=[
-            dg.AssetCheckSpec(c.name, asset=cdm_key(table), blocking=True, description=c.description,
-                              metadata={"severity": c.severity, "kahn_category": c.kahn_category})
-            for c in checks
+            dg.AssetCheckSpec(name, asset=cdm_key(table), blocking=True,
+                              description=members[0].description if len(members) == 1 else
+                              f"{members[0].check_type}: {len(members)} checks on {table}",
+                              metadata={"severity": members[0].severity, "kahn_category": members[0].kahn_category,
+                                        "context": members[0].context, "instances": len(members)})
+            for name, members in groups.items()
         ],
         pool=DUCKDB_POOL,
         compute_kind="sql",
     )
-    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, dqa: DataQualityResource):
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        effective = apply_thresholds(checks, load_threshold_overrides(dqa.thresholds_file or None))
         with warehouse.connect() as con:
-            outcomes = run_table_checks(con, table, checks, schema=warehouse.cdm_schema)
-            persist_outcomes(con, context.run.run_id, outcomes)
+            outcomes = run_table_checks(con, table, effective, schema=warehouse.cdm_schema,
+                                        concept_relation=dqa.concept_relation or "auto")
+            finished = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+            persist_outcomes(con, context.run.run_id, outcomes, started, finished)
+        by_group: dict[str, list[CheckOutcome]] = {}
         for outcome in outcomes:
-            yield _result(outcome)
+            by_group.setdefault(outcome.check.spec_name, []).append(outcome)
+        for name in groups:
+            yield _group_result(table, name, by_group[name])
 
     return _checks
 
 
 quality_checks = [build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items()]
+own_cdm_quality_checks = [build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items()
+                          if table in CHECKED_TABLES]
 
 
 @dg.asset(
     group_name="quality",
-    kinds={"sql"},
+    kinds={"sql", "json"},
     owners=["team:data-quality"],
     pool=DUCKDB_POOL,
     deps=[cdm_key(t) for t in CHECKED_TABLES],
     automation_condition=dg.AutomationCondition.eager(),
     description=(
-        "ML-DQA summary of the latest check results on the CDM tables (Kahn category, status, "
-        "worst first). Every result of every run is kept in `quality.check_results`."
+        "ML-DQA summary of the latest check results on the CDM tables (passed / failed / NA / error per Kahn "
+        "category, worst failures first) and a DataQualityDashboard-style JSON export. Every result of every run "
+        "is kept in `quality.check_results`."
     ),
 )
-def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               dqa: DataQualityResource) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        con.execute(RESULTS_DDL)
-        rows = con.execute(LATEST_RESULTS_SQL).fetchall()
-    counts = {s: sum(1 for r in rows if r[4] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")}
-    fatal = [r[0] for r in rows if r[3] == "ERROR" and r[4] in ("Failed", "Error")]
+        results = latest_results(con)
+    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")}
+    fatal = [r["check_name"] for r in worst_first(results) if r["severity"] == "ERROR" and r["status"] in ("Failed", "Error")]
+    run_id = context.run.run_id
+    report_dir = Path(dqa.report_dir) if dqa.report_dir else Path(warehouse.path).parent / "quality"
+    path = write_dqd_json(report_dir / f"dqa_{run_id}.json", dqd_json(results, run_id, warehouse.cdm_schema))
     return dg.MaterializeResult(
         metadata={
-            "checks": len(rows),
+            "checks": len(results),
             **{f"checks_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
-            "fatal_failures": ", ".join(fatal) or "none",
-            "summary": dg.MetadataValue.md(summary_markdown(rows)),
+            "fatal_failures": ", ".join(fatal[:50]) or "none",
+            "summary": dg.MetadataValue.md(summary_markdown(results)),
+            "json_report": dg.MetadataValue.path(str(path)),
         }
     )
 

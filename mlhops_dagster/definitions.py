@@ -19,7 +19,14 @@ from assets.evaluation import evaluation_assets, model_registration
 from assets.features import readmission_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import omop_cdm
-from assets.quality import build_mapping_rate_check, build_reconciliation_check, dqa_report, quality_checks
+from assets.quality import (
+    DataQualityResource,
+    build_mapping_rate_check,
+    build_reconciliation_check,
+    dqa_report,
+    own_cdm_quality_checks,
+    quality_checks,
+)
 from assets.raw import raw_ehr_extract
 from assets.training import training_assets
 from assets.vocabulary import build_athena_vocabulary_asset
@@ -69,6 +76,13 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "dbt": DbtCliResource(project_dir=omop_dbt_project, dbt_executable=_dbt_executable(),
                               target=settings.warehouse),
         "feature_store": FeatureStoreResource(root=str(settings.data_dir / "features")),
+        "dqa": DataQualityResource(
+            # the vocabulary the CDM was mapped with: a site's CDM schema, Athena's, or the demo seeds
+            concept_relation=(f"{settings.cdm_source.schema}.concept" if settings.cdm_source is not None
+                              else "vocab_athena.concept" if settings.vocab_dir else "vocab.concept"),
+            thresholds_file=str(settings.dq_thresholds or ""),
+            report_dir=str(settings.data_dir / "quality"),
+        ),
         "mlflow_tracking": MlflowResource(
             tracking_uri=settings.mlflow_tracking_uri,
             artifact_root=settings.mlflow_artifact_root,
@@ -107,7 +121,7 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_cdm_source_specs(settings.cdm_source), dqa_report, readmission_features, *training_assets,
                 *evaluation_assets, model_registration, *monitoring],
-        asset_checks=quality_checks,
+        asset_checks=own_cdm_quality_checks,
         jobs=jobs,
         sensors=[build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
         schedules=[retraining_schedule, dg.build_schedule_from_partitioned_job(

@@ -42,6 +42,8 @@ class Settings:
     """First month monitored on a site's own CDM (``MLHOPS_MONITORING_START``); extracts define it otherwise."""
     duckdb_memory_limit: str = ""
     """DuckDB ``memory_limit`` for the pipeline's own connections (``MLHOPS_DUCKDB_MEMORY_LIMIT``; empty = DuckDB's default)."""
+    dq_thresholds: Path | None = None
+    """A JSON/YAML file of data-quality threshold overrides, check name (or glob) -> percent (``MLHOPS_DQ_THRESHOLDS``)."""
 
     def __post_init__(self) -> None:
         if self.warehouse not in ("duckdb", "postgres"):
@@ -98,6 +100,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cdm_source=parse_cdm_source(env["MLHOPS_CDM_SOURCE"]) if env.get("MLHOPS_CDM_SOURCE") else None,
         monitoring_start=env.get("MLHOPS_MONITORING_START", "2020-01-01"),
         duckdb_memory_limit=env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", ""),
+        dq_thresholds=Path(env["MLHOPS_DQ_THRESHOLDS"]).resolve() if env.get("MLHOPS_DQ_THRESHOLDS") else None,
     )
 
 

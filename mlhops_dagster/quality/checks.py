@@ -1,28 +1,156 @@
-"""A table-driven catalogue of data-quality checks and the SQL runner that evaluates them.
+"""The data-quality check catalogue (OHDSI DataQualityDashboard's check types) and the SQL runner.
 
-Each check names the rows that violate it with a SQL predicate over one CDM table; the
-runner counts violations against the table's rows in one scan per table and compares the
-violating percentage with the check's threshold, with DataQualityDashboard's status
-semantics (Not Applicable on an empty or absent table, Error when the SQL itself fails).
-Severity ``ERROR`` marks fatal checks: they block features and training.
+The catalogue is data: ``dqd_catalogue`` holds DQD v2's default rules and thresholds for
+the CDM tables we build; this module expands them into :class:`QualityCheck` instances
+(one per check type x table x field / concept), adds the project's value ranges for the
+vitals and labs the generator emits, and compiles each table's checks into at most three
+SQL statements that run on DuckDB and PostgreSQL alike:
+
+- one scan of the table with a ``count(*) FILTER (WHERE ...)`` aggregate per row-level
+  check (isRequired, cdmDatatype, isPrimaryKey, completeness, plausible values, start
+  before end, units);
+- one scan with LEFT JOINs to the vocabulary ``concept`` table, the referenced tables,
+  person (birth), death and visit_occurrence (isForeignKey, fkDomain, fkClass,
+  isStandardValidConcept, withinVisitDates, plausibleAfterBirth, plausibleBeforeDeath,
+  plausibleGenderUseDescendants);
+- one statement of scalar subqueries for the table-level checks (person completeness,
+  condition era completeness, observation period overlap).
+
+Status semantics follow DQD: Not Applicable when the table (or field, or a relation the
+check needs) is absent or empty, Error when the SQL failed (message kept), Failed when the
+violating percentage exceeds the threshold, else Passed. Severity ``ERROR`` (DQD's
+"fatal" checks, plus a few the project elevates) blocks features and training.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import fnmatch
+import json
+import os
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
+from pathlib import Path
 from typing import Literal
 
 import duckdb
 import psycopg2
 
+from mlhops_dagster.quality import dqd_catalogue as dqd
+
 Severity = Literal["ERROR", "WARN"]
 Status = Literal["Passed", "Failed", "Not Applicable", "Error"]
+
+# check type: (level, context, Kahn category, subcategory, DQD severity, description) — DQD Check_Descriptions
+CHECK_TYPES: dict[str, tuple[str, str, str, str, str, str]] = {
+    "cdmTable": ("TABLE", "Verification", "Conformance", "Relational", "fatal",
+                 "the {table} table is present"),
+    "measurePersonCompleteness": ("TABLE", "Validation", "Completeness", "", "convention",
+                                  "persons with no record in {table}"),
+    "measureConditionEraCompleteness": ("TABLE", "Validation", "Completeness", "", "convention",
+                                        "persons with conditions but no condition_era"),
+    "measureObservationPeriodOverlap": ("TABLE", "Verification", "Plausibility", "Temporal", "fatal",
+                                        "observation periods overlapping another of the same person"),
+    "cdmField": ("FIELD", "Verification", "Conformance", "Relational", "fatal", "{table}.{field} is present"),
+    "isRequired": ("FIELD", "Validation", "Conformance", "Relational", "fatal", "{table}.{field} is not null"),
+    "cdmDatatype": ("FIELD", "Verification", "Conformance", "Value", "fatal", "{table}.{field} holds integers"),
+    "isPrimaryKey": ("FIELD", "Verification", "Conformance", "Relational", "fatal",
+                     "{table}.{field} values are unique"),
+    "isForeignKey": ("FIELD", "Verification", "Conformance", "Relational", "fatal",
+                     "{table}.{field} values exist in {ref}"),
+    "fkDomain": ("FIELD", "Verification", "Conformance", "Value", "convention",
+                 "{table}.{field} concepts are in domain {ref}"),
+    "fkClass": ("FIELD", "Verification", "Conformance", "Computational", "convention",
+                "{table}.{field} concepts are of class {ref}"),
+    "isStandardValidConcept": ("FIELD", "Verification", "Conformance", "Value", "convention",
+                               "{table}.{field} concepts are standard and valid"),
+    "measureValueCompleteness": ("FIELD", "Verification", "Completeness", "", "characterization",
+                                 "{table}.{field} is populated"),
+    "standardConceptRecordCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
+                                          "{table}.{field} is mapped (not concept 0)"),
+    "sourceConceptRecordCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
+                                        "{table}.{field} is mapped (not concept 0)"),
+    "sourceValueCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
+                                "distinct {table}.{field} values mapped to a standard concept ({ref})"),
+    "plausibleValueLow": ("FIELD", "Verification", "Plausibility", "Atemporal", "characterization",
+                          "{table}.{field} >= {ref}"),
+    "plausibleValueHigh": ("FIELD", "Verification", "Plausibility", "Atemporal", "characterization",
+                           "{table}.{field} <= {ref}"),
+    "withinVisitDates": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
+                         "{table}.{field} within its visit's dates +/- 7 days"),
+    "plausibleAfterBirth": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
+                            "{table}.{field} not before the person's birth"),
+    "plausibleBeforeDeath": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
+                             "{table}.{field} not more than 60 days after the person's death"),
+    "plausibleStartBeforeEnd": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
+                                "{table}.{field} not after {ref}"),
+    "plausibleGenderUseDescendants": ("CONCEPT", "Validation", "Plausibility", "Atemporal", "characterization",
+                                      "{ref} recorded only for {gender} persons"),
+    "plausibleUnitConceptIds": ("CONCEPT", "Verification", "Plausibility", "Atemporal", "characterization",
+                                "{ref} recorded with a plausible unit"),
+}
+SEVERITY_OF = {"fatal": "ERROR", "convention": "WARN", "characterization": "WARN"}
+GENDER_CONCEPTS = {"Male": 8507, "Female": 8532}
+BEFORE_DEATH_DAYS = 60
+VISIT_SLACK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    concept_id: int
+    unit_concept_id: int | None  # None: any unit (the demo vocabulary lacks some UCUM units)
+    low: float
+    high: float
+    label: str
+    source: str
+
+
+_DQD_2021 = "DQD Concept_Level (2021 release, per unit)"
+_LAB = "project default: wide survivable limits around critical values (Tietz Clinical Chemistry)"
+VALUE_RANGES: tuple[ValueRange, ...] = (
+    ValueRange(3027018, 8541, 10, 500, "heart_rate", _DQD_2021),
+    ValueRange(3025315, 9529, 2, 500, "body_weight", _DQD_2021),
+    ValueRange(3036277, 8582, 20, 250, "body_height", _DQD_2021),
+    ValueRange(3020891, None, 34, 45, "body_temperature", _DQD_2021 + " (degC; unit unmapped in the demo)"),
+    ValueRange(3004249, 8876, 10, 250, "systolic_bp", _DQD_2021),
+    ValueRange(3012888, 8876, 30, 200, "diastolic_bp", _DQD_2021),
+    ValueRange(3038553, 9531, 16, 100, "bmi", _DQD_2021),
+    ValueRange(3024171, 8541, 2, 80, "respiratory_rate", _LAB),
+    ValueRange(43055141, None, 0, 10, "pain_score", "scale definition (0-10 numeric rating)"),
+    ValueRange(3000285, 8753, 90, 200, "sodium", _LAB),
+    ValueRange(3005456, 8753, 1, 10, "potassium", _LAB),
+    ValueRange(3018572, 8753, 50, 150, "chloride", _LAB),
+    ValueRange(3014094, 8753, 2, 60, "carbon_dioxide", _LAB),
+    ValueRange(3000483, 8840, 10, 2000, "glucose", _LAB),
+    ValueRange(3004295, 8840, 1, 300, "urea_nitrogen", _LAB),
+    ValueRange(3051825, 8840, 0.1, 30, "creatinine", _LAB),
+    ValueRange(3032503, 8840, 2, 20, "calcium", _LAB),
+    ValueRange(3000963, 8713, 2, 25, "hemoglobin", _LAB),
+    ValueRange(3004410, 8554, 2, 25, "hba1c", _LAB),
+    ValueRange(3000905, None, 0.1, 500, "leukocytes", _LAB + " (10*3/uL)"),
+    ValueRange(3024929, None, 1, 2000, "platelets", _LAB + " (10*3/uL)"),
+    ValueRange(3027114, 8840, 30, 1000, "cholesterol_total", _LAB),
+    ValueRange(3007070, 8840, 5, 200, "cholesterol_hdl", _LAB),
+    ValueRange(3009966, 8840, 5, 700, "cholesterol_ldl", _LAB),
+    ValueRange(3022192, 8840, 10, 10000, "triglycerides", _LAB),
+)
+VALUE_RANGE_THRESHOLD = 1.0
+
+# (check instance name, severity, threshold, Dagster check name): project overrides of DQD's defaults
+PROJECT_OVERRIDES: dict[str, tuple[Severity, float | None, str]] = {
+    # age features need a plausible birth year: fatal for us (DQD: characterization, 1 %)
+    "plausibleValueLow_person_year_of_birth": ("ERROR", None, "person_year_of_birth_plausible"),
+    "plausibleValueHigh_person_year_of_birth": ("ERROR", None, "person_year_of_birth_plausible"),
+    # length of stay and the readmission label need visits that end after they start (DQD: 1 %)
+    "plausibleStartBeforeEnd_visit_occurrence_visit_start_date": ("ERROR", 0.0, "visit_end_not_before_start"),
+    # the demo vocabulary seed lacks the 'OMOP CDM Version 5.4.0' concept (756265): not a reason to block models
+    "isForeignKey_cdm_source_cdm_version_concept_id": ("WARN", None, "isForeignKey_warn"),
+}
 
 
 @dataclass(frozen=True)
 class QualityCheck:
-    """One check: the rows of ``table`` matching ``violation`` are violations."""
+    """One check instance: a check type applied to a table (and field / concept), with its threshold."""
 
     name: str
     table: str
@@ -31,8 +159,19 @@ class QualityCheck:
     kahn_subcategory: str
     severity: Severity
     threshold_pct: float
-    violation: str
+    violation: str | None = None  # custom checks only: SQL predicate naming violating rows
     denominator: str = "TRUE"
+    check_type: str = "custom"
+    field: str | None = None
+    context: str = "Verification"
+    concept_id: int | None = None
+    unit_concept_id: int | None = None
+    group: str | None = None  # the Dagster check (spec) this instance reports under
+    params: tuple = dc_field(default=())
+
+    @property
+    def spec_name(self) -> str:
+        return self.group or self.check_type
 
 
 @dataclass(frozen=True)
@@ -43,63 +182,79 @@ class CheckOutcome:
     num_denominator: int
     pct_violated: float
     sql: str
-    error: str | None = None
+    error: str | None = None  # the SQL error (Error) or why the check does not apply (Not Applicable)
 
     @property
     def passed(self) -> bool:
         return self.status in ("Passed", "Not Applicable")
 
 
-def _range(concept_id: int, low: float, high: float, label: str) -> QualityCheck:
+def _instance(check_type: str, table: str, fld: str | None, threshold: float, *, ref: str = "", params: tuple = (),
+              concept_id: int | None = None, unit: int | None = None, suffix: str = "", gender: str = "",
+              group: str | None = None, severity: Severity | None = None) -> QualityCheck:
+    _level, context, category, subcategory, dqd_severity, text = CHECK_TYPES[check_type]
+    name = "_".join(str(p) for p in (check_type, table, fld, suffix) if p not in (None, ""))
+    sev, thr, grp = PROJECT_OVERRIDES.get(name, (severity or SEVERITY_OF[dqd_severity], None, group))
     return QualityCheck(
-        name=f"plausible_value_{label}",
-        table="measurement",
-        description=f"{label.replace('_', ' ')} (concept {concept_id}) between {low} and {high}",
-        kahn_category="Plausibility",
-        kahn_subcategory="Atemporal",
-        severity="WARN",
-        threshold_pct=1.0,
-        violation=f"value_as_number < {low} OR value_as_number > {high}",
-        denominator=f"measurement_concept_id = {concept_id} AND value_as_number IS NOT NULL",
+        name=name, table=table, description=text.format(table=table, field=fld, ref=ref, gender=gender),
+        kahn_category=category, kahn_subcategory=subcategory, severity=sev,  # type: ignore[arg-type]
+        threshold_pct=float(threshold if thr is None else thr), check_type=check_type, field=fld, context=context,
+        concept_id=concept_id, unit_concept_id=unit, group=grp, params=params,
     )
+
+
+def _resolve(value, today: dt.date):
+    if value == "today+1":
+        return today + dt.timedelta(days=1)
+    if value == "next_year":
+        return today.year + 1
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def default_catalogue(today: dt.date | None = None) -> tuple[QualityCheck, ...]:
-    """The spine's checks; thresholds follow DQD defaults (vital ranges from DQD's pre-2022 releases)."""
-    next_year = (today or dt.date.today()).year + 1
-    return (
-        QualityCheck(
-            "person_year_of_birth_plausible", "person",
-            f"year_of_birth between 1850 and {next_year}", "Plausibility", "Atemporal", "ERROR", 1.0,
-            f"year_of_birth < 1850 OR year_of_birth > {next_year}",
-        ),
-        QualityCheck(
-            "person_gender_required", "person", "gender_concept_id is present",
-            "Conformance", "Relational", "ERROR", 0.0, "gender_concept_id IS NULL",
-        ),
-        QualityCheck(
-            "visit_end_not_before_start", "visit_occurrence", "visit_end_date >= visit_start_date",
-            "Plausibility", "Temporal", "ERROR", 0.0, "visit_end_date < visit_start_date",
-        ),
-        QualityCheck(
-            "visit_concept_standard", "visit_occurrence", "visit_concept_id is a known visit concept",
-            "Conformance", "Value", "WARN", 0.0, "coalesce(visit_concept_id, 0) = 0",
-        ),
-        QualityCheck(
-            "condition_mapped", "condition_occurrence", "condition rows reach a standard concept",
-            "Completeness", "Atemporal", "WARN", 5.0, "coalesce(condition_concept_id, 0) = 0",
-        ),
-        QualityCheck(
-            "measurement_mapped", "measurement", "measurement rows reach a standard concept",
-            "Completeness", "Atemporal", "WARN", 5.0, "coalesce(measurement_concept_id, 0) = 0",
-        ),
-        _range(3027018, 10, 500, "heart_rate"),
-        _range(3025315, 2, 500, "body_weight"),
-        _range(3004249, 10, 250, "systolic_bp"),
-        _range(3012888, 30, 200, "diastolic_bp"),
-        _range(3038553, 16, 100, "bmi"),
-        _range(3020891, 34, 45, "body_temperature"),
-    )
+    """Every check instance for the CDM tables we build: DQD v2 defaults plus the project's value ranges."""
+    today = today or dt.date.today()
+    checks: list[QualityCheck] = []
+    for table, spec in dqd.TABLE_CHECKS.items():
+        checks.append(_instance("cdmTable", table, None, 0, severity=None if spec["required"] else "WARN"))
+        for check_type in ("measurePersonCompleteness", "measureConditionEraCompleteness",
+                           "measureObservationPeriodOverlap"):
+            if check_type in spec:
+                checks.append(_instance(check_type, table, None, spec[check_type]))
+        for fld, (_datatype, rules) in dqd.FIELD_CHECKS.get(table, {}).items():
+            checks.append(_instance("cdmField", table, fld, 0))
+            for check_type, rule in rules.items():
+                *params, threshold = rule if isinstance(rule, tuple) else (rule,)
+                if check_type in ("plausibleValueLow", "plausibleValueHigh"):
+                    params = [_resolve(params[0], today)]
+                ref = ".".join(str(p) for p in params[:2])
+                checks.append(_instance(check_type, table, fld, threshold, ref=ref, params=tuple(params)))
+    for table, fld, concept_ids, name, gender, threshold in dqd.GENDER_CHECKS:
+        checks.append(_instance("plausibleGenderUseDescendants", table, fld, threshold, ref=name, gender=gender,
+                                params=(tuple(concept_ids), GENDER_CONCEPTS[gender]), concept_id=concept_ids[0],
+                                suffix=str(concept_ids[0])))
+    for table, fld, concept_id, name, units, threshold in dqd.UNIT_CHECKS:
+        checks.append(_instance("plausibleUnitConceptIds", table, fld, threshold, ref=f"{name} ({concept_id})",
+                                params=(tuple(units),), concept_id=concept_id, suffix=str(concept_id)))
+    for r in VALUE_RANGES:
+        suffix = f"{r.concept_id}" + (f"_{r.unit_concept_id}" if r.unit_concept_id is not None else "")
+        for check_type, bound in (("plausibleValueLow", r.low), ("plausibleValueHigh", r.high)):
+            check = _instance(check_type, "measurement", "value_as_number", VALUE_RANGE_THRESHOLD, ref=str(bound),
+                              params=(bound,), concept_id=r.concept_id, unit=r.unit_concept_id, suffix=suffix,
+                              group=f"plausible_value_{r.label}")
+            checks.append(replace(check, description=f"{r.label.replace('_', ' ')} (concept {r.concept_id}) "
+                                                     f"{'>=' if check_type.endswith('Low') else '<='} {bound} "
+                                                     f"[{r.source}]"))
+    return tuple(_split_mixed_groups(checks))
+
+
+def _split_mixed_groups(checks: list[QualityCheck]) -> list[QualityCheck]:
+    """A Dagster check has one severity: WARN instances in a group that also has ERROR ones move to ``<group>_warn``."""
+    error_groups = {(c.table, c.spec_name) for c in checks if c.severity == "ERROR"}
+    return [replace(c, group=f"{c.spec_name}_warn") if c.severity == "WARN" and (c.table, c.spec_name) in error_groups
+            else c for c in checks]
 
 
 def checks_by_table(catalogue: tuple[QualityCheck, ...]) -> dict[str, list[QualityCheck]]:
@@ -109,69 +264,345 @@ def checks_by_table(catalogue: tuple[QualityCheck, ...]) -> dict[str, list[Quali
     return tables
 
 
-def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = "omop") -> list[CheckOutcome]:
-    """Evaluate all checks of one table in a single scan (DuckDB, or PostgreSQL through the warehouse adapter)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-    ).fetchall()[0][0]
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE ({c.denominator})) AS d{i}, "
-        f"count(*) FILTER (WHERE ({c.denominator}) AND ({c.violation})) AS n{i}"
-        for i, c in enumerate(checks)
-    )
-    sql = f"SELECT {aggregates} FROM {schema}.{table}"
-    if not exists:
-        return [CheckOutcome(c, "Not Applicable", 0, 0, 0.0, sql, "table absent") for c in checks]
-    try:
-        row = con.execute(sql).fetchall()[0]
-    except (duckdb.Error, psycopg2.Error) as err:  # a check that cannot run is an Error, not a crash of the whole table
-        return [CheckOutcome(c, "Error", 0, 0, 0.0, sql, str(err)) for c in checks]
+def load_threshold_overrides(path: str | Path | None = None) -> dict[str, float]:
+    """Threshold overrides (percent) by check name or glob pattern, from a JSON or YAML file.
+
+    ``path`` defaults to ``$MLHOPS_DQ_THRESHOLDS``; no path means no overrides. Example::
+
+        plausibleValueHigh_measurement_value_as_number_3027018_8541: 5
+        "isStandardValidConcept_*": 10
+    """
+    path = path or os.environ.get("MLHOPS_DQ_THRESHOLDS")
+    if not path:
+        return {}
+    text = Path(path).read_text()
+    if str(path).endswith(".json"):
+        data = json.loads(text)
+    else:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of check name (or glob) to threshold percent")
+    return {str(k): float(v) for k, v in data.items()}
+
+
+def apply_thresholds(checks, overrides: dict[str, float]):
+    """The checks with thresholds replaced where a name (exact, then glob pattern) is in ``overrides``."""
+    if not overrides:
+        return list(checks)
+    out = []
+    for check in checks:
+        value = overrides.get(check.name)
+        if value is None:
+            value = next((v for pattern, v in overrides.items() if fnmatch.fnmatchcase(check.name, pattern)), None)
+        out.append(check if value is None else replace(check, threshold_pct=value))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- compiling
+_INTEGER_TYPES = {"INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
+                  "UTINYINT", "INT", "INT4", "INT8", "INT2"}
+_NOT_NA_ON_EMPTY_FIELD = {"cdmTable", "cdmField", "isRequired", "measureValueCompleteness", "custom",
+                          "plausibleGenderUseDescendants", "plausibleUnitConceptIds"}
+
+
+def _lit(value) -> str:
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+@dataclass
+class _Plan:
+    """SQL terms of one table's checks, per statement: (check index, numerator SQL, denominator SQL)."""
+
+    scan: list[tuple[int, str, str]] = dc_field(default_factory=list)
+    join: list[tuple[int, str, str]] = dc_field(default_factory=list)
+    joins: dict[str, str] = dc_field(default_factory=dict)
+    table_level: list[tuple[int, str, str]] = dc_field(default_factory=list)
+    fixed: dict[int, tuple[Status | None, int, int, str | None]] = dc_field(default_factory=dict)
+
+
+def _count(predicate: str) -> str:
+    return f"count(*) FILTER (WHERE {predicate})"
+
+
+def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]], concept: str | None,
+             concept_ancestor: str | None) -> _Plan:
+    plan = _Plan()
+    cols = columns.get(table, {})
+    rel = f"{schema}.{table}"
+
+    def has(tbl: str, *names: str) -> bool:
+        return tbl in columns and all(n in columns[tbl] for n in names)
+
+    def concept_join(fld: str) -> str:
+        alias = f"c_{fld}"
+        plan.joins.setdefault(alias, f"LEFT JOIN {concept} {alias} ON {alias}.concept_id = t.{fld}")
+        return alias
+
+    for i, c in enumerate(checks):
+        f = f"t.{c.field}" if c.field else ""
+        p = c.params
+        ct = c.check_type
+        if ct == "cdmTable":
+            plan.fixed[i] = ("Passed", 0, 1, None)
+            continue
+        if ct == "cdmField":
+            plan.fixed[i] = ("Passed", 0, 1, None) if c.field in cols else ("Failed", 1, 1, "field absent")
+            continue
+        if c.field and c.field not in cols:
+            plan.fixed[i] = ("Not Applicable", 0, 0, "field absent")
+            continue
+        if ct == "custom":
+            plan.scan.append((i, _count(f"({c.denominator}) AND ({c.violation})"), _count(f"({c.denominator})")))
+        elif ct == "isRequired" or ct == "measureValueCompleteness":
+            plan.scan.append((i, _count(f"{f} IS NULL"), "count(*)"))
+        elif ct == "cdmDatatype":
+            if cols[c.field].upper() in _INTEGER_TYPES:  # an integer column cannot hold anything else
+                plan.scan.append((i, "0", f"count({f})"))
+            else:
+                plan.scan.append((i, _count(f"{f} IS NOT NULL AND translate(ltrim(trim(CAST({f} AS VARCHAR)), '-'), "
+                                            "'0123456789', '') <> ''"), f"count({f})"))
+        elif ct == "isPrimaryKey":
+            plan.scan.append((i, f"count({f}) - count(DISTINCT {f})", "count(*)"))
+        elif ct in ("standardConceptRecordCompleteness", "sourceConceptRecordCompleteness"):
+            plan.scan.append((i, _count(f"{f} = 0"), "count(*)"))
+        elif ct == "sourceValueCompleteness":
+            std = p[0]
+            if std not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, f"{std} absent")
+                continue
+            plan.scan.append((i, f"count(DISTINCT CASE WHEN t.{std} = 0 THEN {f} END)", f"count(DISTINCT {f})"))
+        elif ct in ("plausibleValueLow", "plausibleValueHigh"):
+            op = "<" if ct.endswith("Low") else ">"
+            scope = f"{f} IS NOT NULL"
+            if c.concept_id is not None:
+                scope += f" AND t.measurement_concept_id = {c.concept_id}"
+                if c.unit_concept_id is not None:
+                    scope += f" AND t.unit_concept_id = {c.unit_concept_id}"
+            plan.scan.append((i, _count(f"{scope} AND {f} {op} {_lit(p[0])}"), _count(scope)))
+        elif ct == "plausibleStartBeforeEnd":
+            end = p[0]
+            if end not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, f"{end} absent")
+                continue
+            both = f"{f} IS NOT NULL AND t.{end} IS NOT NULL"
+            plan.scan.append((i, _count(f"{both} AND CAST({f} AS DATE) > CAST(t.{end} AS DATE)"), _count(both)))
+        elif ct == "plausibleUnitConceptIds":
+            if "unit_concept_id" not in cols or "value_as_number" not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "unit_concept_id or value_as_number absent")
+                continue
+            scope = f"{f} = {c.concept_id} AND t.value_as_number IS NOT NULL"
+            units = ", ".join(str(u) for u in p[0])
+            plan.scan.append((i, _count(f"{scope} AND coalesce(t.unit_concept_id, -1) NOT IN ({units})"), _count(scope)))
+        elif ct in ("isForeignKey", "fkDomain", "fkClass", "isStandardValidConcept"):
+            target = p[0] if ct == "isForeignKey" else "concept"
+            if target == "concept":
+                if concept is None:
+                    plan.fixed[i] = ("Not Applicable", 0, 0, "no concept table")
+                    continue
+                a = concept_join(c.field)
+                mapped = f"{f} IS NOT NULL AND {f} <> 0"  # concept 0 ("No matching concept") is in every Athena release
+                predicate = {
+                    "isForeignKey": f"{mapped} AND {a}.concept_id IS NULL",
+                    "fkDomain": f"{mapped} AND {a}.concept_id IS NOT NULL AND {a}.domain_id <> {_lit(p[0] if p else '')}",
+                    "fkClass": f"{mapped} AND {a}.concept_id IS NOT NULL AND {a}.concept_class_id <> {_lit(p[0] if p else '')}",
+                    "isStandardValidConcept": f"{mapped} AND {a}.concept_id IS NOT NULL AND "
+                                              f"(coalesce({a}.standard_concept, '') <> 'S' OR {a}.invalid_reason IS NOT NULL)",
+                }[ct]
+                plan.join.append((i, _count(predicate), "count(*)"))
+            else:
+                key = p[1]
+                if not has(target, key):
+                    plan.fixed[i] = ("Not Applicable", 0, 0, f"{schema}.{target} absent")
+                    continue
+                alias = f"fk_{c.field}"
+                plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {schema}.{target}) {alias} "
+                                             f"ON {alias}.k = t.{c.field}")
+                plan.join.append((i, _count(f"{f} IS NOT NULL AND {alias}.k IS NULL"), "count(*)"))
+        elif ct == "withinVisitDates":
+            if not has("visit_occurrence", "visit_occurrence_id", "visit_start_date", "visit_end_date") or \
+                    "visit_occurrence_id" not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "visit_occurrence absent")
+                continue
+            plan.joins.setdefault("v", f"LEFT JOIN (SELECT visit_occurrence_id AS k, min(CAST(visit_start_date AS DATE)) AS vs, "
+                                       f"max(CAST(visit_end_date AS DATE)) AS ve FROM {schema}.visit_occurrence "
+                                       "GROUP BY visit_occurrence_id) v ON v.k = t.visit_occurrence_id")
+            scope = f"v.k IS NOT NULL AND {f} IS NOT NULL"
+            plan.join.append((i, _count(f"{scope} AND (CAST({f} AS DATE) < v.vs - INTERVAL '{VISIT_SLACK_DAYS} days' "
+                                        f"OR CAST({f} AS DATE) > v.ve + INTERVAL '{VISIT_SLACK_DAYS} days')"), _count(scope)))
+        elif ct in ("plausibleAfterBirth", "plausibleGenderUseDescendants"):
+            if not has("person", "person_id", "year_of_birth", "gender_concept_id") or "person_id" not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "person absent")
+                continue
+            birth = "make_date(CAST(year_of_birth AS INTEGER), 1, 1)"
+            if has("person", "birth_datetime"):
+                birth = f"coalesce(CAST(birth_datetime AS DATE), {birth})"
+            plan.joins.setdefault("p", f"LEFT JOIN (SELECT person_id AS k, min(CASE WHEN year_of_birth BETWEEN 1 AND 9999 "
+                                       f"THEN {birth} END) AS birth_date, min(gender_concept_id) AS gender_concept_id "
+                                       f"FROM {schema}.person GROUP BY person_id) p ON p.k = t.person_id")
+            if ct == "plausibleAfterBirth":
+                scope = f"p.birth_date IS NOT NULL AND {f} IS NOT NULL"
+                plan.join.append((i, _count(f"{scope} AND CAST({f} AS DATE) < p.birth_date"), _count(scope)))
+            else:
+                ids = ", ".join(str(x) for x in p[0])
+                if concept_ancestor:
+                    alias = f"g_{c.concept_id}"
+                    plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT descendant_concept_id AS k FROM {concept_ancestor} "
+                                                 f"WHERE ancestor_concept_id IN ({ids})) {alias} ON {alias}.k = {f}")
+                    scope = f"{alias}.k IS NOT NULL"
+                else:
+                    scope = f"{f} IN ({ids})"
+                plan.join.append((i, _count(f"{scope} AND p.gender_concept_id IS NOT NULL AND p.gender_concept_id <> {p[1]}"),
+                                  _count(scope)))
+        elif ct == "plausibleBeforeDeath":
+            if not has("death", "person_id", "death_date") or "person_id" not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "death absent")
+                continue
+            plan.joins.setdefault("d", f"LEFT JOIN (SELECT person_id AS k, min(CAST(death_date AS DATE)) AS death_date "
+                                       f"FROM {schema}.death GROUP BY person_id) d ON d.k = t.person_id")
+            scope = f"d.death_date IS NOT NULL AND {f} IS NOT NULL"
+            plan.join.append((i, _count(f"{scope} AND CAST({f} AS DATE) > d.death_date + INTERVAL '{BEFORE_DEATH_DAYS} days'"),
+                              _count(scope)))
+        elif ct == "measurePersonCompleteness":
+            if not has("person", "person_id") or "person_id" not in cols:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "person absent")
+                continue
+            plan.table_level.append((i, f"(SELECT count(*) FROM {schema}.person p WHERE NOT EXISTS "
+                                        f"(SELECT 1 FROM {rel} t WHERE t.person_id = p.person_id))",
+                                     f"(SELECT count(*) FROM {schema}.person)"))
+        elif ct == "measureConditionEraCompleteness":
+            if not has("condition_occurrence", "person_id", "condition_concept_id"):
+                plan.fixed[i] = ("Not Applicable", 0, 0, "condition_occurrence absent")
+                continue
+            persons = f"(SELECT DISTINCT person_id FROM {schema}.condition_occurrence WHERE condition_concept_id <> 0)"
+            plan.table_level.append((i, f"(SELECT count(*) FROM {persons} co WHERE NOT EXISTS "
+                                        f"(SELECT 1 FROM {rel} t WHERE t.person_id = co.person_id))",
+                                     f"(SELECT count(*) FROM {persons} co)"))
+        elif ct == "measureObservationPeriodOverlap":
+            plan.table_level.append((i, f"(SELECT count(DISTINCT a.observation_period_id) FROM {rel} a JOIN {rel} b "
+                                        "ON a.person_id = b.person_id AND a.observation_period_id <> b.observation_period_id "
+                                        "AND a.observation_period_start_date <= b.observation_period_end_date "
+                                        "AND b.observation_period_start_date <= a.observation_period_end_date)",
+                                     f"(SELECT count(*) FROM {rel})"))
+        else:
+            raise ValueError(f"unknown check type {ct!r} ({c.name})")
+    return plan
+
+
+def _introspect(con, schemas: set[str]) -> dict[tuple[str, str], dict[str, str]]:
+    marks = ", ".join("?" for _ in schemas)
+    rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                       f"WHERE table_schema IN ({marks})", sorted(schemas)).fetchall()
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for s, t, c, d in rows:
+        out.setdefault((str(s), str(t).lower()), {})[str(c).lower()] = str(d).upper()
+    return out
+
+
+def resolve_concept_relation(con, schema: str, candidates: tuple[str, ...] = ("vocab.concept", "vocab_athena.concept")):
+    """The first of ``<schema>.concept`` and ``candidates`` that exists (None: concept checks do not apply)."""
+    options = (f"{schema}.concept", *candidates)
+    found = _introspect(con, {o.split(".")[0] for o in options})
+    return next((o for o in options if tuple(o.split(".")) in found), None)
+
+
+def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = "omop",
+                     concept_relation: str | None = "auto") -> list[CheckOutcome]:
+    """Evaluate all checks of one table: one scan, one joined scan, one table-level statement (DuckDB or PostgreSQL).
+
+    ``concept_relation`` is the vocabulary's concept table (``vocab.concept``, ``vocab_athena.concept`` or, on a
+    site's CDM, ``<schema>.concept``); ``"auto"`` picks the first that exists, None skips concept checks.
+    """
+    if concept_relation == "auto":
+        concept_relation = resolve_concept_relation(con, schema)
+    vocab_schema = concept_relation.split(".")[0] if concept_relation else schema
+    found = _introspect(con, {schema, vocab_schema})
+    columns = {t: cols for (s, t), cols in found.items() if s == schema}
+    if concept_relation and tuple(concept_relation.split(".")) not in found:
+        concept_relation = None
+    ancestor = f"{vocab_schema}.concept_ancestor" if (vocab_schema, "concept_ancestor") in found else None
+    rel = f"{schema}.{table}"
+    intro_sql = f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '{schema}' " \
+                f"AND table_name = '{table}'"
+    if table not in columns:
+        return [CheckOutcome(c, "Failed", 1, 1, 100.0, intro_sql, "table absent") if c.check_type == "cdmTable"
+                else CheckOutcome(c, "Not Applicable", 0, 0, 0.0, intro_sql, "table absent") for c in checks]
+    plan = _compile(checks, schema, table, columns, concept_relation, ancestor)
+    results: dict[int, tuple[int, int]] = {}
+    errors: dict[int, str] = {}
+    sqls: dict[int, str] = {i: intro_sql for i in plan.fixed}
+    # rows and per-field non-null counts ride on the first scan (for Not Applicable on empty tables / fields)
+    fields = sorted({c.field for c in checks if c.field and c.field in columns[table]})
+    base = ["count(*)"] + [f"count(t.{f})" for f in fields]
+
+    def run(terms, sql_for, extra=()):
+        select = [*extra] + [x for _, n, d in terms for x in (n, d)]
+        if not select:
+            return None
+        sql = sql_for(", ".join(select))
+        for i, _, _ in terms:
+            sqls[i] = sql
+        try:
+            row = con.execute(sql).fetchall()[0]
+        except (duckdb.Error, psycopg2.Error):  # a check that cannot run is an Error, not a crash: find which
+            for i, n, d in terms:
+                single = sql_for(f"{n}, {d}")
+                sqls[i] = single
+                try:
+                    num, den = con.execute(single).fetchall()[0]
+                    results[i] = (int(num or 0), int(den or 0))
+                except (duckdb.Error, psycopg2.Error) as err:
+                    errors[i] = str(err).strip()
+            return None
+        offset = len(extra)
+        for k, (i, _, _) in enumerate(terms):
+            results[i] = (int(row[offset + 2 * k] or 0), int(row[offset + 2 * k + 1] or 0))
+        return row
+
+    base_error = ""
+    scan_row = run(plan.scan, lambda s: f"SELECT {s} FROM {rel} t", base)
+    if scan_row is None:  # the base counts failed: nothing can be said about emptiness
+        try:
+            scan_row = con.execute(f"SELECT {', '.join(base)} FROM {rel} t").fetchall()[0]
+        except (duckdb.Error, psycopg2.Error) as err:
+            scan_row = None
+            base_error = str(err).strip()
+    n_rows = int(scan_row[0]) if scan_row is not None else None
+    non_null = dict(zip(fields, (int(x) for x in scan_row[1:len(base)]), strict=True)) if scan_row is not None else {}
+    if n_rows:  # empty tables need no joined or table-level scan
+        joins = " ".join(plan.joins.values())
+        run(plan.join, lambda s: f"SELECT {s} FROM {rel} t {joins}")
+        run(plan.table_level, lambda s: f"SELECT {s}")
+
     outcomes = []
-    for i, check in enumerate(checks):
-        denominator, violated = int(row[2 * i]), int(row[2 * i + 1])
-        pct = 100.0 * violated / denominator if denominator else 0.0
-        status: Status = "Not Applicable" if denominator == 0 else (
-            "Failed" if pct > check.threshold_pct or (check.threshold_pct == 0 and violated) else "Passed")
-        check_sql = (f"SELECT count(*) FROM {schema}.{table} "
-                     f"WHERE ({check.denominator}) AND ({check.violation})")
-        outcomes.append(CheckOutcome(check, status, violated, denominator, round(pct, 4), check_sql))
+    for i, c in enumerate(checks):
+        sql = sqls.get(i, intro_sql)
+        if i in plan.fixed:
+            status, num, den, note = plan.fixed[i]
+            pct = 100.0 * num / den if den else 0.0
+            outcomes.append(CheckOutcome(c, status or "Passed", num, den, round(pct, 4), sql, note))
+            continue
+        if i in errors:
+            outcomes.append(CheckOutcome(c, "Error", 0, 0, 0.0, sql, errors[i]))
+            continue
+        if n_rows is None:
+            outcomes.append(CheckOutcome(c, "Error", 0, 0, 0.0, sql, base_error))
+            continue
+        if n_rows == 0:
+            outcomes.append(CheckOutcome(c, "Not Applicable", 0, 0, 0.0, sql, "table empty"))
+            continue
+        if c.field and non_null.get(c.field, 0) == 0 and c.check_type not in _NOT_NA_ON_EMPTY_FIELD:
+            outcomes.append(CheckOutcome(c, "Not Applicable", 0, 0, 0.0, sql, "field empty"))
+            continue
+        num, den = results[i]
+        if den == 0:
+            outcomes.append(CheckOutcome(c, "Not Applicable", num, den, 0.0, sql, "no rows to check"))
+            continue
+        pct = 100.0 * num / den
+        outcomes.append(CheckOutcome(c, "Failed" if pct > c.threshold_pct else "Passed", num, den, round(pct, 4), sql))
     return outcomes
-
-
-RESULTS_DDL = """
-CREATE SCHEMA IF NOT EXISTS quality;
-CREATE TABLE IF NOT EXISTS quality.check_results (
-    run_id VARCHAR, checked_at TIMESTAMP, check_name VARCHAR, cdm_table VARCHAR, kahn_category VARCHAR,
-    kahn_subcategory VARCHAR, severity VARCHAR, threshold_pct DOUBLE PRECISION, status VARCHAR,
-    num_violated BIGINT, num_denominator BIGINT, pct_violated DOUBLE PRECISION, check_sql VARCHAR, error VARCHAR
-)
-"""
-
-
-LATEST_RESULTS_SQL = """
-SELECT check_name, cdm_table, kahn_category, severity, status, pct_violated, threshold_pct
-FROM (SELECT *, row_number() OVER (PARTITION BY check_name ORDER BY checked_at DESC) AS recency
-      FROM quality.check_results) r
-WHERE recency = 1
-"""
-"""The latest result of every check (portable SQL: DuckDB and PostgreSQL)."""
-
-
-def persist_outcomes(con, run_id: str, outcomes: list[CheckOutcome]) -> None:
-    """Keep every result of every run so trends can be queried."""
-    con.execute(RESULTS_DDL)
-    con.executemany(
-        "INSERT INTO quality.check_results VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, o.check.name, o.check.table, o.check.kahn_category, o.check.kahn_subcategory, o.check.severity,
-          o.check.threshold_pct, o.status, o.num_violated, o.num_denominator, o.pct_violated, o.sql, o.error]
-         for o in outcomes],
-    )
-
-
-def summary_markdown(rows: list[tuple]) -> str:
-    """Markdown table of results (worst first) from rows of (name, table, kahn, severity, status, pct, threshold)."""
-    order = {"Error": 0, "Failed": 1, "Passed": 2, "Not Applicable": 3}
-    rows = sorted(rows, key=lambda r: (order.get(r[4], 9), r[3] != "ERROR", -(r[5] or 0)))
-    lines = ["| check | table | Kahn | severity | status | % violated | threshold % |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]:.2f} | {r[6]:.1f} |" for r in rows]
-    return "\n".join(lines)

@@ -1,0 +1,174 @@
+"""Each DQD check type on a tiny hand-built CDM (DuckDB), and the same outcomes on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+import pytest
+
+from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks
+
+TODAY = dt.date(2026, 1, 1)
+# build_definitions() exports MLHOPS_PG_* of its (dropped) warehouse database: keep the value from collection time
+_MAINTENANCE_DB = os.environ.get("MLHOPS_PG_DB")
+CATALOGUE = checks_by_table(default_catalogue(TODAY))
+
+TINY_CDM = """
+CREATE SCHEMA omop;
+CREATE SCHEMA vocab;
+CREATE TABLE vocab.concept AS SELECT * FROM (VALUES
+    (8507, 'MALE', 'Gender', 'Gender', 'S', CAST(NULL AS VARCHAR)), (8532, 'FEMALE', 'Gender', 'Gender', 'S', NULL),
+    (9201, 'Inpatient Visit', 'Visit', 'Visit', 'S', NULL), (32817, 'EHR', 'Type Concept', 'Type Concept', 'S', NULL),
+    (201826, 'Type 2 diabetes', 'Condition', 'Clinical Finding', 'S', NULL),
+    (44054006, 'Diabetes (SNOMED source)', 'Condition', 'Clinical Finding', NULL, NULL),
+    (4090861, 'Male genitalia finding', 'Condition', 'Clinical Finding', 'S', NULL),
+    (19078461, 'metformin 500 MG Oral Tablet', 'Drug', 'Clinical Drug', 'S', NULL),
+    (1503297, 'metformin', 'Drug', 'Ingredient', 'S', NULL), (8541, 'per minute', 'Unit', 'Unit', 'S', NULL),
+    (3027018, 'Heart rate', 'Measurement', 'Clinical Observation', 'S', NULL)
+) t(concept_id, concept_name, domain_id, concept_class_id, standard_concept, invalid_reason);
+CREATE TABLE omop.person AS SELECT * FROM (VALUES
+    (1, 8507, 1960, TIMESTAMP '1960-05-01 00:00:00'), (2, 8532, 1970, NULL), (3, 8532, 1980, NULL),
+    (3, 8532, 1980, NULL), (5, NULL, 1990, NULL), (6, 999, 1990, NULL), (7, 9201, 1990, NULL)
+) t(person_id, gender_concept_id, year_of_birth, birth_datetime);
+CREATE TABLE omop.visit_occurrence AS SELECT * FROM (VALUES
+    (10, 1, 9201, DATE '2020-01-01', DATE '2020-01-02'), (11, 1, 9201, DATE '2020-02-01', DATE '2020-01-01')
+) t(visit_occurrence_id, person_id, visit_concept_id, visit_start_date, visit_end_date);
+CREATE TABLE omop.death AS SELECT 2 AS person_id, DATE '2021-01-01' AS death_date;
+CREATE TABLE omop.condition_occurrence AS SELECT *, CAST(NULL AS INTEGER) AS condition_status_concept_id FROM (VALUES
+    (1, 1, 201826, DATE '2020-01-01', DATE '2020-01-05', 10, 'A', 44054006),
+    (2, 2, 44054006, DATE '2020-01-01', NULL, 10, 'B', 44054006),
+    (3, 3, 0, DATE '2020-01-01', NULL, 10, 'C', 0),
+    (4, 1, 201826, DATE '2020-03-01', DATE '2020-02-01', 10, 'A', 44054006),
+    (5, 1, 201826, DATE '1950-06-01', NULL, NULL, 'A', 44054006),
+    (6, 99, 201826, DATE '2020-01-01', NULL, NULL, 'A', 44054006),
+    (7, 2, 4090861, DATE '2020-01-01', NULL, NULL, 'D', 44054006),
+    (8, 2, 201826, DATE '2021-06-01', NULL, NULL, 'A', 44054006),
+    (9, 1, 1503297, DATE '2020-01-01', NULL, NULL, 'E', 44054006)
+) t(condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_end_date,
+    visit_occurrence_id, condition_source_value, condition_source_concept_id);
+CREATE TABLE omop.observation_period AS SELECT * FROM (VALUES
+    (1, 1, DATE '2019-01-01', DATE '2020-12-31'), (2, 1, DATE '2020-06-01', DATE '2021-06-01'),
+    (3, 2, DATE '2019-01-01', DATE '2019-12-31')
+) t(observation_period_id, person_id, observation_period_start_date, observation_period_end_date);
+CREATE TABLE omop.condition_era AS SELECT 1 AS condition_era_id, 1 AS person_id, 201826 AS condition_concept_id;
+CREATE TABLE omop.drug_era AS SELECT * FROM (VALUES (1, 1, 19078461), (2, 1, 1503297))
+    t(drug_era_id, person_id, drug_concept_id);
+CREATE TABLE omop.drug_exposure AS SELECT * FROM (VALUES (1, 1, 1503297, 400, '2'), (2, 1, 1503297, 30, 'x'))
+    t(drug_exposure_id, person_id, drug_concept_id, days_supply, refills);
+CREATE TABLE omop.measurement AS SELECT * FROM (VALUES (1, 1, 3027018, 8541, 70.0), (2, 1, 3027018, 0, 80.0))
+    t(measurement_id, person_id, measurement_concept_id, unit_concept_id, value_as_number);
+CREATE TABLE omop.device_exposure (device_exposure_id BIGINT, person_id BIGINT, device_concept_id INTEGER);
+"""
+
+
+def tiny_cdm() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for statement in TINY_CDM.split(";"):
+        if statement.strip():
+            con.execute(statement)
+    return con
+
+
+def run_all(con) -> dict[str, tuple[str, int, int]]:
+    outcomes = [o for table, checks in CATALOGUE.items() for o in run_table_checks(con, table, checks)]
+    return {o.check.name: (o.status, o.num_violated, o.num_denominator) for o in outcomes}
+
+
+EXPECTED = {
+    # table level
+    "cdmTable_person": ("Passed", 0, 1),
+    "cdmTable_procedure_occurrence": ("Failed", 1, 1),
+    "measurePersonCompleteness_condition_occurrence": ("Passed", 3, 7),
+    "measurePersonCompleteness_observation_period": ("Failed", 5, 7),
+    "measureConditionEraCompleteness_condition_era": ("Failed", 2, 3),
+    "measureObservationPeriodOverlap_observation_period": ("Failed", 2, 3),
+    # field level
+    "cdmField_person_year_of_birth": ("Passed", 0, 1),
+    "cdmField_person_month_of_birth": ("Failed", 1, 1),
+    "isRequired_person_gender_concept_id": ("Failed", 1, 7),
+    "cdmDatatype_drug_exposure_refills": ("Failed", 1, 2),
+    "cdmDatatype_person_year_of_birth": ("Passed", 0, 7),
+    "isPrimaryKey_person_person_id": ("Failed", 1, 7),
+    "isForeignKey_person_gender_concept_id": ("Failed", 1, 7),
+    "isForeignKey_condition_occurrence_person_id": ("Failed", 1, 9),
+    "fkDomain_person_gender_concept_id": ("Failed", 1, 7),
+    "fkDomain_condition_occurrence_condition_concept_id": ("Failed", 1, 9),
+    "fkClass_drug_era_drug_concept_id": ("Failed", 1, 2),
+    "isStandardValidConcept_condition_occurrence_condition_concept_id": ("Failed", 1, 9),
+    "measureValueCompleteness_person_birth_datetime": ("Passed", 6, 7),
+    "standardConceptRecordCompleteness_condition_occurrence_condition_concept_id": ("Failed", 1, 9),
+    "sourceConceptRecordCompleteness_condition_occurrence_condition_source_concept_id": ("Failed", 1, 9),
+    "sourceValueCompleteness_condition_occurrence_condition_source_value": ("Failed", 1, 5),
+    "plausibleValueLow_condition_occurrence_condition_start_date": ("Passed", 0, 9),
+    "plausibleValueHigh_drug_exposure_days_supply": ("Failed", 1, 2),
+    "plausibleValueLow_person_year_of_birth": ("Passed", 0, 7),
+    "withinVisitDates_condition_occurrence_condition_start_date": ("Failed", 1, 4),
+    "plausibleAfterBirth_condition_occurrence_condition_start_date": ("Failed", 1, 8),
+    "plausibleBeforeDeath_condition_occurrence_condition_start_date": ("Failed", 1, 3),
+    "plausibleStartBeforeEnd_condition_occurrence_condition_start_date": ("Failed", 1, 2),
+    "plausibleStartBeforeEnd_visit_occurrence_visit_start_date": ("Failed", 1, 2),
+    # concept level
+    "plausibleGenderUseDescendants_condition_occurrence_condition_concept_id_4090861": ("Failed", 1, 1),
+    "plausibleUnitConceptIds_measurement_measurement_concept_id_3027018": ("Failed", 1, 2),
+    "plausibleValueHigh_measurement_value_as_number_3027018_8541": ("Passed", 0, 1),
+    # Not Applicable: empty table, absent table, empty field, absent field, no rows of a concept
+    "isRequired_device_exposure_device_exposure_id": ("Not Applicable", 0, 0),
+    "isRequired_procedure_occurrence_person_id": ("Not Applicable", 0, 0),
+    "isForeignKey_condition_occurrence_condition_status_concept_id": ("Not Applicable", 0, 0),
+    "isForeignKey_condition_occurrence_provider_id": ("Not Applicable", 0, 0),
+    "plausibleValueLow_measurement_value_as_number_3025315_9529": ("Not Applicable", 0, 0),
+    # Error: the check's SQL cannot run (refills is text here); the table's other checks still run
+    "plausibleValueHigh_drug_exposure_refills": ("Error", 0, 0),
+}
+
+
+def test_every_check_type_on_a_tiny_cdm() -> None:
+    results = run_all(tiny_cdm())
+    assert {name: results[name] for name in EXPECTED} == EXPECTED
+    check_types = {c.check_type for checks in CATALOGUE.values() for c in checks}
+    assert {name.split("_")[0] for name in EXPECTED} == check_types
+
+
+def test_error_keeps_the_message_and_the_sql() -> None:
+    con = tiny_cdm()
+    outcome = next(o for o in run_table_checks(con, "drug_exposure", CATALOGUE["drug_exposure"])
+                   if o.check.name == "plausibleValueHigh_drug_exposure_refills")
+    assert outcome.status == "Error" and outcome.error and "refills" in outcome.sql and not outcome.passed
+
+
+def test_catalogue_is_per_table_and_names_are_unique() -> None:
+    catalogue = default_catalogue(TODAY)
+    assert len({c.name for c in catalogue}) == len(catalogue) > 1000
+    for table, checks in CATALOGUE.items():
+        by_spec: dict[str, set[str]] = {}
+        for c in checks:
+            by_spec.setdefault(c.spec_name, set()).add(c.severity)
+        assert all(len(s) == 1 for s in by_spec.values()), table  # one severity per Dagster check
+        assert len(by_spec) <= 50, table
+
+
+@pytest.mark.postgres
+def test_same_outcomes_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    if _MAINTENANCE_DB is None:
+        monkeypatch.delenv("MLHOPS_PG_DB", raising=False)
+    else:
+        monkeypatch.setenv("MLHOPS_PG_DB", _MAINTENANCE_DB)
+    from postgres_db import PG, throwaway_database
+
+    from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
+
+    duck = tiny_cdm()
+    expected = run_all(duck)
+    with throwaway_database("mlhops_dqd") as database:
+        pg = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database).connect()
+        try:
+            for schema in ("omop", "vocab"):
+                pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                copy_duckdb_to_postgres(duck, pg, schema)
+            got = run_all(pg)
+        finally:
+            pg.raw.close()
+    assert {k: v for k, v in got.items() if v[0] != "Error"} == {k: v for k, v in expected.items() if v[0] != "Error"}
+    assert {k for k, v in got.items() if v[0] == "Error"} == {k for k, v in expected.items() if v[0] == "Error"}
