@@ -1,8 +1,31 @@
 """`make bench`: end-to-end data-path timings on a generated extract (not timed tests).
 
-Measures, for N patients: generating the extract, raw ingest, the OMOP dbt build, the
-data-quality checks, the feature build, and the floor — DuckDB reading the same CSVs once.
-Prints one JSON object; pass --patients to scale (default 10,000).
+Measures, for N patients: generating the extract, raw ingest, the OMOP dbt project, the
+data-quality checks, the feature build, and the floor. Prints one JSON object; pass
+--patients to scale (default 10,000).
+
+The floor is DuckDB reading the same CSV files once, every column parsed: for each file one
+``SELECT count(col_1), ..., count(col_n) FROM read_csv(file)`` with DuckDB's type detection,
+so every value of every column (not only the allow-listed ones the ingest keeps) is
+tokenised and converted to its detected type, and nothing is materialised. (A bare
+``count(*)`` lets the reader skip converting columns, and materialising the rows would
+measure table inserts, not reading.)
+
+The dbt project runs three times on the ingested warehouse, each a separate `dbt` process:
+``dbt build`` (seeds, models and data tests together, as the pipeline runs it: the total),
+then ``dbt run`` (models only) and ``dbt test`` (data tests only), so model and test time are
+reported apart. For each, ``*_s`` is the wall time of the process and ``*_exec_s`` dbt's own
+execution time from ``run_results.json``; the difference is dbt's startup (Python imports,
+project parse, connection), reported for the build as ``dbt_startup_s``. ``dbt_slowest``
+lists the slowest nodes of the build (node execution times overlap when dbt runs threads).
+``omop_over_floor`` = the build's wall time / the floor.
+
+Peak memory (MB): generator, ingest and every dbt command run in child processes, and each
+child's own peak RSS comes from ``os.wait4`` (``*_peak_rss_mb``); ``peak_rss_mb`` has the
+``resource.getrusage`` maxima of this process (``self``: floor, checks, features) and of its
+largest child (``children``), and their sum (an upper bound: the peaks need not coincide).
+On Linux a child's peak includes this process's RSS when it was started, which stays small
+because the heavy steps run in children.
 """
 
 from __future__ import annotations
@@ -11,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,40 +59,122 @@ def _timed(fn):
     return round(time.perf_counter() - started, 2), value
 
 
+def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess, int]:
+    """Run a child process; its wall time, its output and its own peak RSS in MB (from os.wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = round(time.perf_counter() - started, 2)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return wall, subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read()), usage.ru_maxrss // 1024
+
+
+def _peak_rss_mb() -> dict[str, int]:
+    # ru_maxrss is in KiB on Linux.
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return {"self": own, "children": children, "sum_upper_bound": own + children}
+
+
+def read_floor(extract: Path) -> int:
+    """DuckDB reads every CSV of the extract once, parsing every column; returns the row count."""
+    con = duckdb.connect()
+    total = 0
+    for spec in FILES:
+        path = extract / spec.file_name
+        if not path.exists():
+            continue
+        columns = [row[0] for row in con.execute("DESCRIBE SELECT * FROM read_csv(?)", [str(path)]).fetchall()]
+        counts = ", ".join("count(" + '"' + c.replace('"', '""') + '"' + ")" for c in columns)
+        total += con.execute(f"SELECT count(*), {counts} FROM read_csv(?)", [str(path)]).fetchall()[0][0]
+    con.close()
+    return total
+
+
+def run_dbt(command: str, work: Path, env: dict[str, str]) -> dict:
+    """One `dbt <command>` process: wall time, dbt's execution time, peak RSS and per-node results.
+
+    The commands share one target folder, so the first parses the project in full and the
+    later ones parse partially, as repeated runs do.
+    """
+    target = work / "target"
+    args = [str(Path(sys.executable).parent / "dbt"), command, "--project-dir", str(ROOT / "dbt_omop"),
+            "--profiles-dir", str(ROOT / "dbt_omop"), "--target-path", str(target),
+            "--log-path", str(work / "logs"), "--quiet"]
+    wall, proc, peak_mb = _child(args, env)
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt {command} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    results = json.loads((target / "run_results.json").read_text())
+    nodes = [(r["unique_id"], r["execution_time"]) for r in results["results"]]
+    by_type: dict[str, dict] = {}
+    for unique_id, seconds in nodes:
+        kind = by_type.setdefault(unique_id.split(".")[0], {"nodes": 0, "exec_sum_s": 0.0})
+        kind["nodes"] += 1
+        kind["exec_sum_s"] = round(kind["exec_sum_s"] + seconds, 2)
+    return {"wall_s": wall, "exec_s": round(results["elapsed_time"], 2), "peak_rss_mb": peak_mb, "by_type": by_type,
+            "slowest": [(uid.split(".", 2)[-1], round(s, 2)) for uid, s in sorted(nodes, key=lambda n: -n[1])[:8]]}
+
+
+def _step(args: argparse.Namespace) -> None:
+    """Child-process steps (their memory is measured apart from this process): prints JSON."""
+    if args.step == "generate":
+        seconds, rows = _timed(lambda: generate_extract(
+            Path(args.extract), patients=args.patients, seed=1, sites=5,
+            start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31)))
+        print(json.dumps({"seconds": seconds, "rows": rows}))
+    else:
+        con = duckdb.connect(args.warehouse)
+        seconds, load = _timed(lambda: ingest_extract(con, Path(args.extract), "bench", "benchmark-key-0123456789"))
+        con.close()
+        print(json.dumps({"seconds": seconds, "rows_loaded": load.rows_loaded}))
+
+
+def _run_step(step: str, patients: int, extract: Path, warehouse: Path) -> tuple[dict, int]:
+    args = [sys.executable, str(Path(__file__).resolve()), "--step", step, "--patients", str(patients),
+            "--extract", str(extract), "--warehouse", str(warehouse)]
+    _, proc, peak_mb = _child(args)
+    if proc.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1]), peak_mb
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--step", choices=("generate", "ingest"), help=argparse.SUPPRESS)
+    parser.add_argument("--extract", help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.step:
+        _step(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         extract, warehouse = work / "extract", work / "warehouse.duckdb"
         report: dict = {"patients": args.patients, "cores": os.cpu_count()}
-        report["generate_s"], rows = _timed(lambda: generate_extract(
-            extract, patients=args.patients, seed=1, sites=5, start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31)))
-        report["rows"] = rows
+        generated, report["generate_peak_rss_mb"] = _run_step("generate", args.patients, extract, warehouse)
+        report["generate_s"], report["rows"] = generated["seconds"], generated["rows"]
         report["csv_mb"] = round(sum(p.stat().st_size for p in extract.glob("*.csv")) / 1e6, 1)
-
-        def floor() -> int:
-            con = duckdb.connect()
-            total = 0
-            for spec in FILES:
-                path = extract / spec.file_name
-                if path.exists():
-                    total += con.execute(f"SELECT count(*) FROM read_csv('{path}', all_varchar=true)").fetchall()[0][0]
-            return total
-
-        report["floor_read_csv_once_s"], _ = _timed(floor)
-        con = duckdb.connect(str(warehouse))
-        report["ingest_s"], load = _timed(lambda: ingest_extract(con, extract, "bench", "benchmark-key-0123456789"))
-        report["rows_loaded"] = load.rows_loaded
-        con.close()
+        report["floor_read_csv_once_s"], report["floor_rows"] = _timed(lambda: read_floor(extract))
+        ingested, report["ingest_peak_rss_mb"] = _run_step("ingest", args.patients, extract, warehouse)
+        report["ingest_s"], report["rows_loaded"] = ingested["seconds"], ingested["rows_loaded"]
         env = {**os.environ, "MLHOPS_WAREHOUSE_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(ROOT / "dbt_omop"),
-               "--profiles-dir", str(ROOT / "dbt_omop"), "--target-path", str(work / "target"),
-               "--log-path", str(work / "logs"), "--quiet"]
-        report["omop_dbt_build_s"], proc = _timed(lambda: subprocess.run(dbt, env=env, capture_output=True, text=True))
-        if proc.returncode != 0:
-            raise SystemExit(f"dbt build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        build = run_dbt("build", work, env)
+        models = run_dbt("run", work, env)
+        tests = run_dbt("test", work, env)
+        report["omop_dbt_build_s"] = build["wall_s"]
+        report["dbt_build_exec_s"] = build["exec_s"]
+        report["dbt_startup_s"] = round(build["wall_s"] - build["exec_s"], 2)
+        report["dbt_run_s"], report["dbt_run_exec_s"] = models["wall_s"], models["exec_s"]
+        report["dbt_test_s"], report["dbt_test_exec_s"] = tests["wall_s"], tests["exec_s"]
+        report["dbt_build_peak_rss_mb"] = build["peak_rss_mb"]
+        report["dbt_run_peak_rss_mb"], report["dbt_test_peak_rss_mb"] = models["peak_rss_mb"], tests["peak_rss_mb"]
+        report["dbt_build_nodes"] = build["by_type"]
+        report["dbt_slowest"] = build["slowest"]
+        report["dbt_slowest_tests"] = tests["slowest"][:5]
         con = duckdb.connect(str(warehouse))
         catalogue = checks_by_table(default_catalogue())
         report["quality_checks_s"], _ = _timed(
@@ -79,6 +185,7 @@ def main() -> None:
                                for t in ("person", "visit_occurrence", "measurement", "condition_occurrence")}
         con.close()
         report["omop_over_floor"] = round(report["omop_dbt_build_s"] / max(report["floor_read_csv_once_s"], 1e-9), 1)
+        report["peak_rss_mb"] = _peak_rss_mb()
         print(json.dumps(report, indent=2))
 
 

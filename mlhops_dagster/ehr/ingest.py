@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +35,42 @@ _SQL_TYPES = {
     "date": "DATE", "timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE",
 }
 _PSEUDONYM_KIND = {"id": "patient", "patient": "patient", "encounter": "encounter"}
+_PARSED_TYPES = ("date", "timestamp", "integer", "number")
+"""Column types parsed from text: only these need their delivered text kept beside the value."""
+
+
+MEMORY_LIMIT_ENV = "MLHOPS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "4GB"
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _size_bytes(text: str) -> float | None:
+    """'4GB', '18.6 GiB' -> bytes; None when not a size (e.g. DuckDB's unlimited '-1')."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text or "")
+    if not match or match.group(2).upper() not in _SIZE_UNITS:
+        return None
+    return float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+
+
+@contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory for the load (staged rows spill to its temp directory beyond it).
+
+    The cap is ``MLHOPS_DUCKDB_MEMORY_LIMIT`` (default 4GB), the one dbt's profile uses; it only
+    ever lowers the connection's limit, and the previous limit is restored afterwards.
+    """
+    wanted = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    wanted_bytes, previous_bytes = _size_bytes(wanted), _size_bytes(previous)
+    if wanted_bytes is None or (previous_bytes is not None and previous_bytes <= wanted_bytes):
+        yield
+        return
+    con.execute(f"SET memory_limit = '{wanted}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{previous}'")
 
 
 class ExtractContractError(ValueError):
@@ -164,6 +204,14 @@ def _parse_expr(column: Column, raw: str) -> str:
     return raw
 
 
+def _raw_text(column: Column, alias: str) -> str:
+    """The delivered text of ``column`` in a checked table: a parsed column keeps it in ``record``,
+    every other column is stored as delivered."""
+    if column.type in _PARSED_TYPES:
+        return f"{alias}.record.{column.name}"
+    return f"{alias}.{column.name}"
+
+
 def _kind(spec: ExtractFile, column: Column) -> str:
     if spec.name == "encounters" and column.name == "id":
         return "encounter"
@@ -229,7 +277,7 @@ class _FileLoader:
             header = self.columns[c.name] or c.headers[0]
             if c.required:
                 reasons.append(f"WHEN s.{c.name} IS NULL THEN 'missing required {header}'")
-            if c.type in ("date", "timestamp", "integer", "number"):
+            if c.type in _PARSED_TYPES:
                 reasons.append(
                     f"WHEN s.{c.name} IS NOT NULL AND {_parse_expr(c, 's.' + c.name)} IS NULL "
                     f"THEN '{header} is not a valid {c.type}: ' || left(s.{c.name}, 40)"
@@ -239,13 +287,18 @@ class _FileLoader:
                 "WHEN lower(s.type) = 'numeric' AND s.value IS NOT NULL AND TRY_CAST(s.value AS DOUBLE) IS NULL "
                 "THEN 'VALUE is not numeric although TYPE is numeric: ' || left(s.value, 40)"
             )
-        raw_record = ", ".join(f"{c.name} := s.{c.name}" for c in self.spec.columns)
+        # The delivered text of parsed columns (for quarantine records); text columns are stored
+        # as delivered anyway, so keeping them twice would only double the staged rows' memory.
+        raw_fields = [f"{c.name} := s.{c.name}" for c in self.spec.columns if c.type in _PARSED_TYPES]
+        record = f"struct_pack({', '.join(raw_fields)}) AS record, " if raw_fields else ""
         line, line_join = self.line_source()
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self.checked} AS SELECT {line} AS source_line, "
-            f"CASE {' '.join(reasons)} END AS reason, struct_pack({raw_record}) AS record, "
+            f"CASE {' '.join(reasons)} END AS reason, {record}"
             f"{', '.join(typed)} FROM {self.stage} s {line_join}"
         )
+        # The checked table holds every staged value now: free the staged copy early.
+        self.con.execute(f"DROP TABLE IF EXISTS {self.stage}")
         self._flag_duplicates()
 
     def _flag_duplicates(self) -> None:
@@ -301,10 +354,10 @@ class _FileLoader:
             if c.name in pseudo_cols:
                 fields.append(
                     f"{c.name} := (SELECT pseudonym FROM pseudonym_map m WHERE m.kind = '{_kind(self.spec, c)}' "
-                    f"AND m.source_id = t.record.{c.name})"
+                    f"AND m.source_id = {_raw_text(c, 't')})"
                 )
             else:
-                fields.append(f"{c.name} := t.record.{c.name}")
+                fields.append(f"{c.name} := {_raw_text(c, 't')}")
         self.con.execute(
             f"INSERT INTO {RAW_SCHEMA}.quarantine SELECT ?, ?, source_line, reason, to_json(struct_pack({', '.join(fields)})) "
             f"FROM {self.checked} t WHERE reason IS NOT NULL ORDER BY source_line",
@@ -332,7 +385,8 @@ def _build_pseudonym_map(con: duckdb.DuckDBPyConnection, loaders: list[_FileLoad
     for loader in loaders:
         for c in loader.spec.columns:
             if c.type == "pseudo":
-                parts.append(f"SELECT '{_kind(loader.spec, c)}' AS kind, record.{c.name} AS source_id FROM {loader.checked}")
+                parts.append(f"SELECT '{_kind(loader.spec, c)}' AS kind, {_raw_text(c, 't')} AS source_id "
+                             f"FROM {loader.checked} t")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pseudonym_map AS SELECT kind, source_id, pseudonym(kind, source_id) AS pseudonym "
         f"FROM (SELECT DISTINCT kind, source_id FROM ({' UNION ALL '.join(parts)}) WHERE source_id IS NOT NULL)"
@@ -357,6 +411,12 @@ def ingest_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str
     create_raw_tables(con)
     known_files = {spec.file_name for spec in FILES} | {SUCCESS_MARKER}
     ignored = sorted(p.name for p in folder.iterdir() if p.name not in known_files)
+    with _bounded_memory(con):
+        return _load_extract(con, folder, extract_id, column_maps, ignored)
+
+
+def _load_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
+                  column_maps: dict[str, dict[str, str | None]], ignored: list[str]) -> ExtractLoad:
     try:
         # Staging and checks work on temp tables outside the transaction: DuckDB gives rows written
         # inside a transaction provisional row ids, and the row id is what recovers file order.
@@ -369,9 +429,10 @@ def ingest_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str
         patients = next(loader for loader in loaders if loader.spec.name == "patients")
         _build_pseudonym_map(con, loaders)
         # Patients of this extract, and those an earlier extract loaded (matched through their pseudonyms).
+        patient_id = next(c for c in patients.spec.columns if c.name == "id")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE known_patient AS SELECT record.id AS source_id FROM {patients.checked} "
-            "WHERE reason IS NULL UNION SELECT m.source_id FROM pseudonym_map m JOIN raw.patients p "
+            f"CREATE OR REPLACE TEMP TABLE known_patient AS SELECT {_raw_text(patient_id, 't')} AS source_id "
+            f"FROM {patients.checked} t WHERE reason IS NULL UNION SELECT m.source_id FROM pseudonym_map m JOIN raw.patients p "
             "ON m.kind = 'patient' AND p.id = m.pseudonym WHERE p.extract_id <> ?",
             [extract_id],
         )

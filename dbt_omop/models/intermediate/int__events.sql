@@ -59,6 +59,14 @@ units as (
     where vocabulary_id = 'UCUM'
         and standard_concept = 'S'
         and invalid_reason is null
+),
+
+-- person_id hashed once per patient (not once per event row).
+persons as (
+    select
+        patient_id,
+        {{ surrogate_id('patient_id') }} as person_id
+    from {{ ref('stg_synthea__patients') }}
 )
 
 select
@@ -67,10 +75,10 @@ select
     routed.event_source,
     routed.extract_id,
     routed.source_line,
-    {{ surrogate_id('routed.patient_id') }} as person_id,
-    visits.visit_occurrence_id,
-    visits.visit_detail_id,
-    visits.provider_id,
+    persons.person_id,
+    case when visits.patient_id = routed.patient_id then visits.visit_occurrence_id end as visit_occurrence_id,
+    case when visits.patient_id = routed.patient_id then visits.visit_detail_id end as visit_detail_id,
+    case when visits.patient_id = routed.patient_id then visits.provider_id end as provider_id,
     routed.concept_id,
     routed.mapped_concept_id,
     routed.target_domain_id,
@@ -90,10 +98,12 @@ select
         when routed.unit_source_value is not null then coalesce(units.unit_concept_id, 0)
     end as unit_concept_id
 from routed
-inner join {{ ref('stg_synthea__patients') }} as patients
-    on patients.patient_id = routed.patient_id
+-- encounter_id is unique in int__encounter_visit, so joining on it alone finds the same
+-- row; it links only when the encounter belongs to the row's patient. Equality on two
+-- 64-hex keys in the join would hash both for every event row.
 left join {{ ref('int__encounter_visit') }} as visits
     on visits.encounter_id = routed.encounter_id
-    and visits.patient_id = routed.patient_id
+inner join persons
+    on persons.patient_id = routed.patient_id
 left join units
     on units.unit_code = routed.unit_source_value

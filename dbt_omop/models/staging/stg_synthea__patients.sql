@@ -1,3 +1,6 @@
+-- A table, not a view like the other staging models: several models join it, and an
+-- exact row count lets the planner put the big event side of their joins on the probe side.
+{{ config(materialized='table') }}
 -- One row per patient: the delivery from the most recently loaded extract wins.
 -- A patient without a birth date cannot be a CDM person (year_of_birth is required).
 with ranked as (
