@@ -141,7 +141,7 @@ RAW_ROWS: dict[str, list[dict]] = {
          "value": "42.1", "units": "a", "type": "numeric"},
         {"extract_id": X1, "source_line": 6, "patient": P3, "encounter": E5,
          "date": "2022-05-05 09:20:00", "category": "survey", "code": "X-TEXT",
-         "description": "Free text answer", "value": "feels fine", "type": "text"},
+         "description": "Free text answer", "value": "feels fine", "units": "null", "type": "text"},
     ],
     "procedures": [
         {"extract_id": X1, "source_line": 2, "patient": P1, "encounter": E2,
@@ -296,8 +296,8 @@ def test_unmapped_codes_keep_row_with_concept_zero(con):
                     " WHERE procedure_source_value = '123456'") == (0,)
     assert one(con, "SELECT measurement_concept_id, value_as_number, unit_concept_id FROM omop.measurement"
                     " WHERE measurement_source_value = 'QALY'") == (0, 42.1, 0)
-    assert one(con, "SELECT observation_concept_id, value_as_string FROM omop.observation"
-                    " WHERE observation_source_value = 'X-TEXT'") == (0, "feels fine")
+    assert one(con, "SELECT observation_concept_id, value_as_string, unit_source_value FROM omop.observation"
+                    " WHERE observation_source_value = 'X-TEXT'") == (0, "feels fine", None)  # unit text 'null' is no unit
     # A drug allergy is an observation, with the drug as its value.
     assert one(con, "SELECT observation_concept_id, value_as_concept_id FROM omop.observation"
                     " WHERE observation_source_value = '314076'") == (0, 19080128)

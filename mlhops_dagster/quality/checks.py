@@ -143,8 +143,6 @@ PROJECT_OVERRIDES: dict[str, tuple[Severity, float | None, str]] = {
     "plausibleValueHigh_person_year_of_birth": ("ERROR", None, "person_year_of_birth_plausible"),
     # length of stay and the readmission label need visits that end after they start (DQD: 1 %)
     "plausibleStartBeforeEnd_visit_occurrence_visit_start_date": ("ERROR", 0.0, "visit_end_not_before_start"),
-    # the demo vocabulary seed lacks the 'OMOP CDM Version 5.4.0' concept (756265): not a reason to block models
-    "isForeignKey_cdm_source_cdm_version_concept_id": ("WARN", None, "isForeignKey_warn"),
 }
 
 

@@ -25,7 +25,8 @@ select
         else value
     end as observation_value_as_string,
     (value_type = 'numeric' or (value_type is null and parsed_value is not null)) as observation_is_numeric,
-    nullif(trim(units), '') as observation_units,
+    -- Synthea writes the text 'null' as the unit of some rows (e.g. cause of death 69453-9)
+    case when lower(trim(units)) in ('', 'null') then null else trim(units) end as observation_units,
     value_type as observation_value_type,
     extract_id,
     source_line
