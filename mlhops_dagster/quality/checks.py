@@ -143,6 +143,11 @@ PROJECT_OVERRIDES: dict[str, tuple[Severity, float | None, str]] = {
     "plausibleValueHigh_person_year_of_birth": ("ERROR", None, "person_year_of_birth_plausible"),
     # length of stay and the readmission label need visits that end after they start (DQD: 1 %)
     "plausibleStartBeforeEnd_visit_occurrence_visit_start_date": ("ERROR", 0.0, "visit_end_not_before_start"),
+    # visit_occurrence repairs an encounter STOP before its START (the collapsed visit needs an
+    # order); visit_detail keeps the STOP as delivered, so this is where such input is counted
+    # (DQD: characterization, 1 %). Fatal: the encounter's recorded times cannot be trusted.
+    "plausibleStartBeforeEnd_visit_detail_visit_detail_start_date": ("ERROR", 0.0,
+                                                                     "visit_detail_end_not_before_start"),
 }
 
 

@@ -12,6 +12,15 @@
 -- 4. Every other encounter is its own visit (9202 Outpatient).
 -- A collapsed visit's id is surrogate_id(its first encounter by start, then encounter id).
 -- Every window orders on (start, encounter id), so ids never depend on row order.
+--
+-- Two ends per encounter. end_datetime (-> encounter_end_datetime) is repaired for the visit
+-- logic: a STOP missing or earlier than START is taken as START, so a contradictory STOP
+-- can neither extend nor shrink a collapsed stay, and visit_occurrence always ends on or
+-- after its start (length of stay and the readmission label rely on that).
+-- recorded_end_datetime is the STOP as delivered (START only when STOP is missing, as
+-- ETL-Synthea does; CDM end dates are required). visit_detail, one row per encounter, keeps
+-- it, so an end before its start is not silently repaired away but counted by DQD's
+-- plausibleStartBeforeEnd on visit_detail (fatal in the project's catalogue).
 with encounters as (
     select
         encounters.encounter_id,
@@ -24,6 +33,7 @@ with encounters as (
                 then encounters.encounter_start_datetime
             else encounters.encounter_stop_datetime
         end as end_datetime,
+        coalesce(encounters.encounter_stop_datetime, encounters.encounter_start_datetime) as recorded_end_datetime,
         cast(encounters.encounter_start_datetime as date) as start_date,
         case
             when encounters.encounter_class = 'inpatient' then 'inpatient'
@@ -159,6 +169,7 @@ select
     end as visit_detail_concept_id,
     visits.start_datetime as encounter_start_datetime,
     visits.end_datetime as encounter_end_datetime,
+    visits.recorded_end_datetime as encounter_recorded_end_datetime,
     visits.encounter_class,
     organizations.organization_id,
     case
