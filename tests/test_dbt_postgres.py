@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 from dbt_build import dbt_build
+from postgres_db import admin_connection
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
@@ -39,18 +40,6 @@ PG = {
 COMPARED_TABLES = ("person", "visit_occurrence", "condition_occurrence", "measurement", "observation")
 
 
-def _admin():
-    """An autocommit connection to the maintenance database, or a skip outside CI."""
-    try:
-        con = psycopg2.connect(connect_timeout=3, dbname=os.environ.get("MLHOPS_PG_DB", "test"), **PG)
-    except psycopg2.OperationalError as err:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']} outside CI: {err}")
-    con.autocommit = True
-    return con
-
-
 def _create_database(admin, name: str) -> None:
     """Create `name`, with a linguistic (ICU en-US) collation where the server has ICU.
 
@@ -69,7 +58,7 @@ def _create_database(admin, name: str) -> None:
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, object]]:
     """(DuckDB connection, PostgreSQL connection) to the two CDM builds of the same extract."""
-    admin = _admin()
+    admin = admin_connection()
     tmp = tmp_path_factory.mktemp("dbt_pg")
     database = f"mlhops_dbt_{uuid.uuid4().hex[:10]}"
 
