@@ -51,6 +51,7 @@ from mlhops_dagster.ehr.generator import generate_extract  # noqa: E402
 from mlhops_dagster.ehr.ingest import ingest_extract  # noqa: E402
 from mlhops_dagster.features.readmission import build_readmission_features  # noqa: E402
 from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks  # noqa: E402
+from mlhops_dagster.settings import load_settings  # noqa: E402
 
 
 def _timed(fn):
@@ -126,7 +127,9 @@ def _step(args: argparse.Namespace) -> None:
             start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31)))
         print(json.dumps({"seconds": seconds, "rows": rows}))
     else:
-        con = duckdb.connect(args.warehouse)
+        # the cap the pipeline's warehouse resource puts on its connections (Settings.duckdb_memory_limit)
+        limit = load_settings().duckdb_memory_limit
+        con = duckdb.connect(args.warehouse, config={"memory_limit": limit} if limit else {})
         seconds, load = _timed(lambda: ingest_extract(con, Path(args.extract), "bench", "benchmark-key-0123456789"))
         con.close()
         print(json.dumps({"seconds": seconds, "rows_loaded": load.rows_loaded}))

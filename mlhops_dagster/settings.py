@@ -40,8 +40,9 @@ class Settings:
     """An existing OMOP CDM to run on instead of raw ingest + mapping (``MLHOPS_CDM_SOURCE``)."""
     monitoring_start: str = "2020-01-01"
     """First month monitored on a site's own CDM (``MLHOPS_MONITORING_START``); extracts define it otherwise."""
-    duckdb_memory_limit: str = ""
-    """DuckDB ``memory_limit`` for the pipeline's own connections (``MLHOPS_DUCKDB_MEMORY_LIMIT``; empty = DuckDB's default)."""
+    duckdb_memory_limit: str = "4GB"
+    """DuckDB ``memory_limit`` of every warehouse connection the pipeline opens (``MLHOPS_DUCKDB_MEMORY_LIMIT``;
+    dbt's profile reads the same variable with the same default); empty = DuckDB's default."""
     dq_thresholds: Path | None = None
     """A JSON/YAML file of data-quality threshold overrides, check name (or glob) -> percent (``MLHOPS_DQ_THRESHOLDS``)."""
 
@@ -99,7 +100,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         postgres=PostgresDsn.from_env(env),
         cdm_source=parse_cdm_source(env["MLHOPS_CDM_SOURCE"]) if env.get("MLHOPS_CDM_SOURCE") else None,
         monitoring_start=env.get("MLHOPS_MONITORING_START", "2020-01-01"),
-        duckdb_memory_limit=env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", ""),
+        duckdb_memory_limit=env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", "4GB"),
         dq_thresholds=Path(env["MLHOPS_DQ_THRESHOLDS"]).resolve() if env.get("MLHOPS_DQ_THRESHOLDS") else None,
     )
 

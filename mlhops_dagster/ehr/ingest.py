@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,40 +33,6 @@ _SQL_TYPES = {
 _PSEUDONYM_KIND = {"id": "patient", "patient": "patient", "encounter": "encounter"}
 _PARSED_TYPES = ("date", "timestamp", "integer", "number")
 """Column types parsed from text: only these need their delivered text kept beside the value."""
-
-
-MEMORY_LIMIT_ENV = "MLHOPS_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "4GB"
-_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
-
-
-def _size_bytes(text: str) -> float | None:
-    """'4GB', '18.6 GiB' -> bytes; None when not a size (e.g. DuckDB's unlimited '-1')."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", text or "")
-    if not match or match.group(2).upper() not in _SIZE_UNITS:
-        return None
-    return float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
-
-
-@contextmanager
-def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Cap DuckDB's memory for the load (staged rows spill to its temp directory beyond it).
-
-    The cap is ``MLHOPS_DUCKDB_MEMORY_LIMIT`` (default 4GB), the one dbt's profile uses; it only
-    ever lowers the connection's limit, and the previous limit is restored afterwards.
-    """
-    wanted = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    wanted_bytes, previous_bytes = _size_bytes(wanted), _size_bytes(previous)
-    if wanted_bytes is None or (previous_bytes is not None and previous_bytes <= wanted_bytes):
-        yield
-        return
-    con.execute(f"SET memory_limit = '{wanted}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{previous}'")
 
 
 class ExtractContractError(ValueError):
@@ -411,8 +373,7 @@ def ingest_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str
     create_raw_tables(con)
     known_files = {spec.file_name for spec in FILES} | {SUCCESS_MARKER}
     ignored = sorted(p.name for p in folder.iterdir() if p.name not in known_files)
-    with _bounded_memory(con):
-        return _load_extract(con, folder, extract_id, column_maps, ignored)
+    return _load_extract(con, folder, extract_id, column_maps, ignored)
 
 
 def _load_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
