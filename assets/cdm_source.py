@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from assets.features import FEATURE_INPUT_TABLES
 from assets.quality import CHECKED_TABLES, cdm_key
 from mlhops_dagster.warehouse import CdmSource
 
@@ -23,5 +22,5 @@ def build_cdm_source_specs(source: CdmSource) -> list[dg.AssetSpec]:
                          "read in place (MLHOPS_CDM_SOURCE), never written by this pipeline."),
             metadata={"relation": f"{source.schema}.{table}", "cdm_source": source.describe()},
         )
-        for table in sorted({*FEATURE_INPUT_TABLES, *CHECKED_TABLES})
+        for table in CHECKED_TABLES
     ]

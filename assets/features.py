@@ -3,8 +3,9 @@
 
 import dagster as dg
 
-from assets.quality import CHECKED_TABLES, cdm_key, dqa_report
+from assets.quality import cdm_key, dqa_report
 from mlhops_dagster.features.readmission import (
+    CDM_INPUT_TABLES,
     LABEL_COLUMN,
     ReadmissionTask,
     build_readmission_features,
@@ -15,8 +16,6 @@ from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
 FEATURE_TABLE = "readmission_features"
-FEATURE_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "measurement",
-                        "observation", "death", "observation_period")
 
 
 @dg.asset(
@@ -24,7 +23,7 @@ FEATURE_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "d
     kinds={"sql", "parquet"},
     owners=["team:ml"],
     pool=DUCKDB_POOL,
-    deps=[dqa_report, *{cdm_key(t) for t in (*FEATURE_INPUT_TABLES, *CHECKED_TABLES)}],
+    deps=[dqa_report, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
     automation_condition=dg.AutomationCondition.eager(),
     description=(
         "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
@@ -38,7 +37,7 @@ def readmission_features(
 ) -> dg.MaterializeResult:
     task = ReadmissionTask()
     # The feature SQL is DuckDB's: on PostgreSQL it runs over a snapshot of the CDM tables it reads.
-    with warehouse.analytics(FEATURE_INPUT_TABLES) as con:
+    with warehouse.analytics(CDM_INPUT_TABLES) as con:
         try:
             features = build_readmission_features(con, task, cdm_schema=warehouse.cdm_schema)
         except ValueError as err:  # a CDM without the tables/columns the task needs (named in the message)

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from assets.omop import omop_cdm
+from mlhops_dagster.features.readmission import CDM_INPUT_TABLES
 from mlhops_dagster.omop.reconciliation import reconcile
 from mlhops_dagster.quality.checks import (
     CheckOutcome,
@@ -36,8 +37,7 @@ from resources import DUCKDB_POOL, WarehouseResource
 
 CATALOGUE = default_catalogue()
 CATALOGUE_TABLES = sorted(checks_by_table(CATALOGUE))
-CHECKED_TABLES = ["condition_occurrence", "death", "drug_exposure", "measurement", "observation",
-                  "observation_period", "person", "visit_occurrence"]
+CHECKED_TABLES = sorted(CDM_INPUT_TABLES)
 """The CDM tables the features read: their checks gate `dqa_report` and features (and they are the tables a
 site's own CDM must provide); the other CDM tables' checks run on every build but gate nothing downstream."""
 

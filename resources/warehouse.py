@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -83,19 +83,11 @@ class WarehouseResource(dg.ConfigurableResource):
             return
         scratch = Path(self.path).parent / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
-        if keep:
-            con = self._duckdb(str(scratch / f"{keep}.duckdb"))
-            try:
-                yield con
-            finally:
-                con.close()
-            return
-        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-            con = self._duckdb(str(Path(tmp) / "scratch.duckdb"))
-            try:
-                yield con
-            finally:
-                con.close()
+        with ExitStack() as stack:
+            folder = scratch if keep else Path(stack.enter_context(tempfile.TemporaryDirectory(dir=scratch)))
+            con = self._duckdb(str(folder / f"{keep or 'scratch'}.duckdb"))
+            stack.callback(con.close)
+            yield con
 
     def publish(self, engine: duckdb.DuckDBPyConnection, schema: str, where: tuple[str, str] | None = None,
                 tables: Sequence[str] | None = None) -> dict[str, int]:

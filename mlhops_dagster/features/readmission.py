@@ -222,6 +222,11 @@ _EVENT_TABLES: dict[str, _EventTable] = {
     "visit_occurrence": _EventTable("visit_concept_id", "visit_start_date", "visit_end_date"),
 }
 
+CDM_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "measurement",
+                    "observation", "death", "observation_period")
+"""The CDM tables the default task and catalogue read: a PostgreSQL snapshot copies these, their
+data-quality checks gate the features, and a site's own CDM must provide them."""
+
 _KNOWN_RACES = (8527, 8516, 8515)
 
 
