@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.data_elements import data_elements
 from assets.quality import cdm_key, dqa_report
 from mlhops_dagster.features.readmission import (
     CDM_INPUT_TABLES,
@@ -23,12 +24,12 @@ FEATURE_TABLE = "readmission_features"
     kinds={"sql", "parquet"},
     owners=["team:ml"],
     pool=DUCKDB_POOL,
-    deps=[dqa_report, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
+    deps=[dqa_report, data_elements, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
     automation_condition=dg.AutomationCondition.eager(),
     description=(
         "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
         "features known strictly before discharge (demographics, prior-year conditions, drugs and visits, "
-        "latest labs/vitals). `split` is temporal: earlier discharges train, later ones test. "
+        "latest plausible labs/vitals from the ML-DQA data elements, units harmonised). `split` is temporal: earlier discharges train, later ones test. "
         "Written to `features.readmission` and a Parquet snapshot."
     ),
 )

@@ -54,6 +54,8 @@ class DataQualityResource(dg.ConfigurableResource):
     concept_relation: str = ""
     thresholds_file: str = ""
     report_dir: str = ""
+    min_element_kept_pct: float = 95.0
+    """`data_elements` warns when a lab or vital keeps less than this share of its recorded values."""
 
 
 def cdm_key(table: str) -> dg.AssetKey:

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from assets.cdm_source import build_cdm_source_specs
+from assets.data_elements import data_elements
 from assets.evaluation import evaluation_assets, model_registration
 from assets.features import readmission_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
@@ -100,8 +101,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return build_own_cdm_definitions(settings)
     vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
-        assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, readmission_features, *training_assets,
-                *evaluation_assets, model_registration, batch_scores, drift_report],
+        assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, data_elements, readmission_features,
+                *training_assets, *evaluation_assets, model_registration, batch_scores, drift_report],
         asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate),
                       # the reconciliation SQL is DuckDB's: on PostgreSQL, tests/test_dbt_postgres.py proves parity
                       *([build_reconciliation_check()] if settings.warehouse == "duckdb" else [])],
@@ -119,8 +120,8 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     monitoring = build_monitoring_assets(months, calendar_window, unit="month")
     jobs = own_cdm_jobs()
     return dg.Definitions(
-        assets=[*build_cdm_source_specs(settings.cdm_source), dqa_report, readmission_features, *training_assets,
-                *evaluation_assets, model_registration, *monitoring],
+        assets=[*build_cdm_source_specs(settings.cdm_source), dqa_report, data_elements, readmission_features,
+                *training_assets, *evaluation_assets, model_registration, *monitoring],
         asset_checks=own_cdm_quality_checks,
         jobs=jobs,
         sensors=[build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],

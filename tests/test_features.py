@@ -232,7 +232,7 @@ def _plant(person_id: int, day: pd.Timestamp, offset: int) -> dict[str, list[tup
     base = 1_000_000 * person_id + 100 * (offset + 1_000)
     return {
         "measurement": [
-            (base + 1, person_id, CREATININE, d, f"{d} 06:00", 42.0),
+            (base + 1, person_id, CREATININE, d, f"{d} 06:00", 24.0),
             (base + 2, person_id, SYSTOLIC, d, f"{d} 06:00", 200.0),
         ],
         "condition_occurrence": [
@@ -282,7 +282,7 @@ def test_leakage_check_has_teeth(features: pd.DataFrame) -> None:
     con = make_cdm(_plant(1, base_row["index_date"], -1))  # during the stay, before discharge day
     planted = row(build_readmission_features(con), 101)
     con.close()
-    assert planted["lab_creatinine_latest"] == 42.0
+    assert planted["lab_creatinine_latest"] == 24.0
     assert planted["cond_anemia"] == 1 and planted["cond_cardiac_arrest"] == 1
     assert planted["drug_antiplatelet"] == 1
     # visits that start during the index stay are not prior visits

@@ -30,7 +30,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
                      start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31))
     generate_extract(settings.landing_dir / SECOND, patients=300, seed=12, sites=2,
                      start=dt.date(2022, 1, 1), end=dt.date(2023, 12, 31), drift=DRIFT_PRESETS["aging"],
-                     defects=[DefectSpec("unmapped_codes", 0.05)])
+                     defects=[DefectSpec("unmapped_codes", 0.05), DefectSpec("unit_swaps", 0.3)])
     # Shaped like a real export this project did not write: Synthea 3.0.0 columns, files we do not load.
     to_exporter_version(settings.landing_dir / SECOND, "3.0.0")
     (settings.landing_dir / SECOND / "claims.csv").write_text("Id,PATIENTID\nc1,p1\n")
@@ -173,3 +173,33 @@ def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
     assert metadata["overall_mapping_rate"].value == pytest.approx(mapped / total, abs=1e-4)
     assert 0.5 < metadata["overall_mapping_rate"].value < 1.0  # the unmapped-codes defect is in the second extract
     assert "| conditions |" in metadata["mapping_rates"].value
+
+
+def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
+    """The clean first extract keeps its lab values; the second's swapped units are converted or set to NULL."""
+    settings, _, instance, results = pipeline
+
+    def element_check(job: str) -> dg.AssetCheckEvaluation:
+        return next(e.event_specific_data for e in results[(job, None)].all_events
+                    if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                    and e.event_specific_data.check_name == "element_values_usable")
+
+    assert element_check("pipeline_job").passed
+    after_swaps = element_check("refresh_job")
+    assert not after_swaps.passed and "hemoglobin" in after_swaps.metadata["below"].value  # mg/dL: no conversion
+    metadata = instance.get_latest_materialization_event(dg.AssetKey("data_elements")).asset_materialization.metadata
+    assert metadata["values_set_to_null"].value > 0 and metadata["values_converted"].value > 0
+    assert "| hemoglobin |" in metadata["report"].value
+    runs = {r.run_id: job for (job, _), r in results.items() if job in ("pipeline_job", "refresh_job")}
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rows = con.execute("SELECT run_id, rows_unit_unknown, rows_converted FROM quality.data_elements "
+                           "WHERE element_id = 'hemoglobin' OR element_id = 'glucose' ORDER BY element_id").fetchall()
+    finally:
+        con.close()
+    by_job = {}
+    for run_id, unknown, converted in rows:
+        by_job.setdefault(runs[run_id], []).append((unknown, converted))
+    assert by_job["pipeline_job"] == [(0, 0), (0, 0)]  # glucose, hemoglobin: clean extract
+    (glucose_unknown, glucose_converted), (hb_unknown, _) = by_job["refresh_job"]
+    assert glucose_converted > 0 and hb_unknown > 0 and glucose_unknown == 0

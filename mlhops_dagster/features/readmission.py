@@ -53,6 +53,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from mlhops_dagster.quality.elements import CONCEPT_SET_ELEMENTS, MEASUREMENT_COLUMNS, element, element_values_sql
+
 FeatureKind = Literal["demographic", "event_flag", "visit_count", "latest_value", "chronic_count"]
 Window = int | Literal["lookback", "history", "index"]
 
@@ -197,6 +199,8 @@ class _EventTable:
     value: str | None = None
     datetime: str | None = None
     record_id: str | None = None
+    relation: str | None = None  # a CTE the rows come from, instead of the CDM table of that name
+    cdm_table: str | None = None  # the CDM table whose columns the rows need (default: the source name)
 
 
 _EVENT_TABLES: dict[str, _EventTable] = {
@@ -220,6 +224,16 @@ _EVENT_TABLES: dict[str, _EventTable] = {
         record_id="measurement_id",
     ),
     "visit_occurrence": _EventTable("visit_concept_id", "visit_start_date", "visit_end_date"),
+    # measurement rows of the ML-DQA data elements: units harmonised, implausible values NULL
+    "data_element": _EventTable(
+        "measurement_concept_id",
+        "measurement_date",
+        value="value_as_number",
+        datetime="measurement_datetime",
+        record_id="measurement_id",
+        relation="element_values",
+        cdm_table="measurement",
+    ),
 }
 
 CDM_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "measurement",
@@ -269,85 +283,40 @@ def _demographics() -> list[FeatureSpec]:
     ]
 
 
-# (feature id suffix, description, condition concept ids, chronic)
-_CONDITIONS: tuple[tuple[str, str, tuple[int, ...], bool], ...] = (
-    ("hypertension", "essential hypertension", (320128,), True),
-    ("type2_diabetes", "type 2 diabetes mellitus", (201826,), True),
-    ("prediabetes", "prediabetes / impaired glucose tolerance", (4311629, 40316773), True),
-    ("anemia", "anemia", (439777,), True),
-    ("hyperlipidemia", "hyperlipidemia", (432867,), True),
-    ("myocardial_infarction", "myocardial infarction", (4329847,), False),
-    ("coronary_arteriosclerosis", "coronary arteriosclerosis", (317576,), True),
-    ("cardiac_arrest", "cardiac arrest", (321042,), False),
-    ("hypoxemia", "hypoxemia", (437390,), False),
-    ("emphysematous_bronchitis", "emphysematous bronchitis (COPD)", (258780,), True),
-    ("chronic_pain", "chronic pain", (436096,), True),
-    ("chronic_sinusitis", "chronic sinusitis", (257012,), True),
-)
-
-# (feature id suffix, description, drug_concept_ids: RxNorm clinical drugs of the class)
-_DRUG_CLASSES: tuple[tuple[str, str, tuple[int, ...]], ...] = (
-    (
-        "antihypertensive",
-        "an antihypertensive (lisinopril, amlodipine, hydrochlorothiazide)",
-        (19080128, 1332419, 19073094, 19078106),
-    ),
-    ("statin", "a statin (atorvastatin, simvastatin)", (1545959, 1539411, 1539463)),
-    ("antiplatelet", "an antiplatelet (clopidogrel)", (19075601,)),
-    ("nitrate", "a nitrate (nitroglycerin)", (19126352,)),
-    ("anticoagulant", "an anticoagulant (enoxaparin)", (40160973,)),
-    ("bronchodilator", "a bronchodilator (albuterol)", (1511248,)),
-    ("inhaled_corticosteroid", "an inhaled corticosteroid (fluticasone)", (40169216,)),
-    ("iron", "oral iron (ferrous sulfate)", (19077344,)),
-)
-
-# (feature id infix, description, measurement concept id)
-_LABS: tuple[tuple[str, str, int], ...] = (
-    ("systolic_bp", "systolic blood pressure", 3004249),
-    ("diastolic_bp", "diastolic blood pressure", 3012888),
-    ("heart_rate", "heart rate", 3027018),
-    ("respiratory_rate", "respiratory rate", 3024171),
-    ("body_weight", "body weight", 3025315),
-    ("bmi", "body mass index", 3038553),
-    ("body_temperature", "body temperature", 3020891),
-    ("creatinine", "creatinine", 3051825),
-    ("glucose", "glucose", 3000483),
-    ("hba1c", "hemoglobin A1c", 3004410),
-    ("sodium", "sodium", 3000285),
-    ("potassium", "potassium", 3005456),
-    ("urea_nitrogen", "urea nitrogen", 3004295),
-    ("hemoglobin", "hemoglobin", 3000963),
-    ("leukocytes", "leukocytes", 3000905),
-    ("platelets", "platelets", 3024929),
-    ("cholesterol", "total cholesterol", 3027114),
-    ("ldl", "LDL cholesterol", 3009966),
+# The model's labs and vitals (ML-DQA measurement elements, by element id; feature ids keep their names)
+_LAB_FEATURES: tuple[tuple[str, str], ...] = (
+    ("systolic_bp", "systolic_bp"),
+    ("diastolic_bp", "diastolic_bp"),
+    ("heart_rate", "heart_rate"),
+    ("respiratory_rate", "respiratory_rate"),
+    ("body_weight", "body_weight"),
+    ("bmi", "bmi"),
+    ("body_temperature", "body_temperature"),
+    ("creatinine", "creatinine"),
+    ("glucose", "glucose"),
+    ("hba1c", "hba1c"),
+    ("sodium", "sodium"),
+    ("potassium", "potassium"),
+    ("urea_nitrogen", "urea_nitrogen"),
+    ("hemoglobin", "hemoglobin"),
+    ("leukocytes", "leukocytes"),
+    ("platelets", "platelets"),
+    ("cholesterol", "cholesterol_total"),
+    ("ldl", "cholesterol_ldl"),
 )
 
 
 def _default_catalogue() -> tuple[FeatureSpec, ...]:
     specs = _demographics()
-    for name, description, concept_ids, chronic in _CONDITIONS:
-        specs.append(
-            FeatureSpec(
-                f"cond_{name}",
-                f"{description.capitalize()} active in the lookback window",
-                "event_flag",
-                "condition_occurrence",
-                concept_ids,
-                chronic=chronic,
-            )
-        )
-    specs.append(
-        FeatureSpec(
-            "cond_obesity",
-            "Obesity (observation 4060985) recorded any time before index (observations have no end date)",
-            "event_flag",
-            "observation",
-            (4060985,),
-            window="history",
-            chronic=True,
-        )
-    )
+    for group in CONCEPT_SET_ELEMENTS:
+        if group.table == "condition_occurrence":
+            specs.append(FeatureSpec(f"cond_{group.id}", f"{group.description.capitalize()} active in the lookback "
+                                     "window", "event_flag", group.table, group.concept_ids, chronic=group.chronic))
+    for group in CONCEPT_SET_ELEMENTS:
+        if group.table == "observation":  # observations have no end date: any time before index
+            specs.append(FeatureSpec(f"cond_{group.id}", f"{group.description.capitalize()} recorded any time "
+                                     "before index", "event_flag", group.table, group.concept_ids, window="history",
+                                     chronic=group.chronic))
     specs.append(
         FeatureSpec(
             "n_chronic_conditions",
@@ -380,24 +349,20 @@ def _default_catalogue() -> tuple[FeatureSpec, ...]:
             (9202,),
         ),
     ]
-    for name, description, concept_ids in _DRUG_CLASSES:
-        specs.append(
-            FeatureSpec(
-                f"drug_{name}",
-                f"Exposure to {description} overlapping the lookback window",
-                "event_flag",
-                "drug_exposure",
-                concept_ids,
-            )
-        )
-    for name, description, concept_id in _LABS:
+    for group in CONCEPT_SET_ELEMENTS:
+        if group.table == "drug_exposure":
+            specs.append(FeatureSpec(f"drug_{group.id}", f"Exposure to {group.description} overlapping the lookback "
+                                     "window", "event_flag", group.table, group.concept_ids))
+    for name, element_id in _LAB_FEATURES:
+        lab = element(element_id)
         specs.append(
             FeatureSpec(
                 f"lab_{name}_latest",
-                f"Latest {description} (measurement {concept_id}) before index; NaN if never measured",
+                f"Latest plausible {lab.description} in {lab.unit or 'its scale'} before index (data element "
+                f"{element_id}: units harmonised, implausible values dropped); NaN if never measured",
                 "latest_value",
-                "measurement",
-                (concept_id,),
+                "data_element",
+                lab.concept_ids,
                 window="history",
             )
         )
@@ -476,7 +441,9 @@ def _required_columns(features: Sequence[FeatureSpec], task: ReadmissionTask) ->
         if spec.kind not in ("event_flag", "visit_count", "latest_value"):
             continue
         table = _EVENT_TABLES[spec.source]
-        cols = required.setdefault(spec.source, set())
+        cols = required.setdefault(table.cdm_table or spec.source, set())
+        if table.relation == "element_values":
+            cols |= set(MEASUREMENT_COLUMNS)
         cols |= {"person_id", table.concept, table.start}
         if spec.kind == "event_flag" and table.end:
             cols.add(table.end)
@@ -623,9 +590,10 @@ def _event_blocks(
         )
         spec_values = f"(VALUES {spec_rows}) AS sp(feature_id, concept_id, window_days)"
         start = f"CAST(x.{table.start} AS DATE)"
+        relation = table.relation or f"{s}.{source}"
         join = (
             f"FROM cohort c\n"
-            f"    JOIN {s}.{source} x ON x.person_id = c.person_id\n"
+            f"    JOIN {relation} x ON x.person_id = c.person_id\n"
             f"    JOIN {spec_values} ON sp.concept_id = x.{table.concept}"
         )
         if kind == "event_flag":
@@ -653,7 +621,7 @@ def _event_blocks(
     GROUP BY c.visit_occurrence_id, sp.feature_id"""
             )
         else:  # latest_value: arg_max over a (date, datetime, id, value) key; faster than a window
-            cols = available.get(source, set())
+            cols = available.get(table.cdm_table or source, set())
             key = [start]
             if table.datetime and table.datetime in cols:
                 # a missing time sorts first within its day (as midnight)
@@ -749,7 +717,14 @@ feature_pivot AS (
             *_feature_select(features),
         ]
     )
-    return f"""WITH {_cohort_ctes(task, s, available)}{pivot}
+    elements = ""
+    if any(_EVENT_TABLES[f.source].relation == "element_values" for f in features
+           if f.kind in ("event_flag", "visit_count", "latest_value")):
+        elements = f""",
+element_values AS (
+    SELECT * FROM ({element_values_sql(s, columns=available.get("measurement"))}) ev WHERE value_as_number IS NOT NULL
+)"""
+    return f"""WITH {_cohort_ctes(task, s, available)}{elements}{pivot}
 SELECT
     {select}
 FROM cohort c

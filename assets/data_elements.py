@@ -1,0 +1,87 @@
+"""Stage 3b — ML-DQA data elements: the model's labs, vitals, diagnosis and medication groups, as the features read them.
+
+The harmonisation itself (units to one canonical unit, implausible values set to NULL) is
+``mlhops_dagster.quality.elements``; the feature SQL applies the same statement. This asset
+reports what it does to this CDM, per element, and keeps every run's summary in
+``quality.data_elements``.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from assets.quality import DataQualityResource, cdm_key, dqa_report
+from mlhops_dagster.quality.elements import (
+    CONCEPT_SET_ELEMENTS,
+    persist_summary,
+    report_markdown,
+    summarise_concept_sets,
+    summarise_measurement_elements,
+)
+from resources import DUCKDB_POOL, WarehouseResource
+
+ELEMENT_TABLES = ("person", "measurement", *sorted({e.table for e in CONCEPT_SET_ELEMENTS}))
+
+
+def _measurement_columns(con, schema: str) -> set[str]:
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+                       "AND table_name = 'measurement'", [schema]).fetchall()
+    return {str(r[0]).lower() for r in rows}
+
+
+@dg.asset(
+    group_name="quality",
+    kinds={"sql"},
+    owners=["team:data-quality"],
+    pool=DUCKDB_POOL,
+    deps=[dqa_report, *(cdm_key(t) for t in ELEMENT_TABLES)],
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec(
+        "element_values_usable", asset="data_elements", blocking=False,
+        description="Every lab and vital keeps at least the configured share of its recorded values after unit "
+                    "harmonisation and plausibility rules (DataQualityResource.min_element_kept_pct).")],
+    description=(
+        "ML-DQA data elements (Sendak et al. 2022): each lab and vital the model reads, with the measurement "
+        "concepts and units that feed it, the rules applied (units converted to one canonical UCUM unit, values "
+        "in unknown units or outside the plausible range set to NULL and counted), and each diagnosis / "
+        "medication group's records and persons. The features read the harmonised values. Every run's summary "
+        "is kept in `quality.data_elements`."
+    ),
+)
+def data_elements(context: dg.AssetExecutionContext, warehouse: WarehouseResource, dqa: DataQualityResource):
+    with warehouse.connect() as con:
+        schema = warehouse.cdm_schema
+        measurements = summarise_measurement_elements(con, schema, columns=_measurement_columns(con, schema))
+        concept_sets = summarise_concept_sets(con, schema)
+        persist_summary(con, context.run.run_id, pd.concat([measurements, concept_sets], ignore_index=True))
+    with_values = measurements[measurements["kept_pct"].notna()]
+    low = with_values[with_values["kept_pct"] < dqa.min_element_kept_pct]
+    nulled = int(measurements["rows_unit_unknown"].sum() + measurements["rows_implausible"].sum())
+    yield dg.MaterializeResult(
+        metadata={
+            "elements": len(measurements) + len(concept_sets),
+            "measurement_rows": int(measurements["rows"].sum()),
+            "values_converted": int(measurements["rows_converted"].sum()),
+            "values_set_to_null": nulled,
+            "values_unit_assumed": int(measurements["rows_unit_assumed"].sum()),
+            "report": dg.MetadataValue.md(report_markdown(measurements, concept_sets)),
+            "elements_table": dg.MetadataValue.table(
+                records=[dg.TableRecord({k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+                                         for k, v in r.items()})
+                         for r in measurements[["element_id", "unit", "rows", "kept_pct", "rows_converted",
+                                                "rows_unit_unknown", "rows_implausible", "persons"]]
+                         .to_dict("records")],
+                schema=dg.TableSchema(columns=[
+                    dg.TableColumn("element_id", "string"), dg.TableColumn("unit", "string"),
+                    dg.TableColumn("rows", "int"), dg.TableColumn("kept_pct", "float"),
+                    dg.TableColumn("rows_converted", "int"), dg.TableColumn("rows_unit_unknown", "int"),
+                    dg.TableColumn("rows_implausible", "int"), dg.TableColumn("persons", "int")]),
+            ),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="element_values_usable",
+        passed=low.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"min_kept_pct": dqa.min_element_kept_pct,
+                  "below": ", ".join(f"{r.element_id} {r.kept_pct:.1f}%" for r in low.itertuples()) or "none"},
+    )
