@@ -112,7 +112,7 @@ def spec_groups(checks: list[QualityCheck]) -> dict[str, list[QualityCheck]]:
 
 
 def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecksDefinition:
-    """One multi-asset check per CDM table: three statements evaluate all of that table's checks.
+    """One multi-asset check per CDM table: a handful of statements evaluate all of that table's checks.
 
     Every spec is blocking, so downstream assets wait for the checks; only ERROR-severity
     failures stop them (Dagster's blocking semantics).

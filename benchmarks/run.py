@@ -20,6 +20,17 @@ project parse, connection), reported for the build as ``dbt_startup_s``. ``dbt_s
 lists the slowest nodes of the build (node execution times overlap when dbt runs threads).
 ``omop_over_floor`` = the build's wall time / the floor.
 
+The data-quality checks (``mlhops_dagster.quality.checks``: the OHDSI DQD check types, ~1,300
+instances, a handful of SQL statements per CDM table) are timed per table: ``quality_checks_s``
+is the total, ``checks_by_table_s`` the slowest tables. ``checks_full_scan_s`` is their floor:
+one plain full scan of every checked table that exists, every column read once
+(``SELECT count(*), min(col_1), ..., min(col_n) FROM omop.<table>``; ``min``, not ``count``,
+because DuckDB answers ``count(col)`` of a column without NULLs from its statistics, without
+reading it). ``checks_over_full_scan`` = ``quality_checks_s`` / ``checks_full_scan_s``: how many
+full scans' worth of work the checks cost. ``data_elements_s`` is the ML-DQA element report
+(unit harmonisation and plausibility rules counted per lab and vital, diagnosis and medication
+groups); ``features_s`` includes the same harmonisation, which the feature SQL applies.
+
 Peak memory (MB): generator, ingest and every dbt command run in child processes, and each
 child's own peak RSS comes from ``os.wait4`` (``*_peak_rss_mb``); ``peak_rss_mb`` has the
 ``resource.getrusage`` maxima of this process (``self``: floor, checks, features) and of its
@@ -35,6 +46,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +63,7 @@ from mlhops_dagster.ehr.generator import generate_extract  # noqa: E402
 from mlhops_dagster.ehr.ingest import ingest_extract  # noqa: E402
 from mlhops_dagster.features.readmission import build_readmission_features  # noqa: E402
 from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks  # noqa: E402
+from mlhops_dagster.quality.elements import summarise_concept_sets, summarise_measurement_elements  # noqa: E402
 from mlhops_dagster.settings import load_settings  # noqa: E402
 
 
@@ -93,6 +106,27 @@ def read_floor(extract: Path) -> int:
         total += con.execute(f"SELECT count(*), {counts} FROM read_csv(?)", [str(path)]).fetchall()[0][0]
     con.close()
     return total
+
+
+def full_scan(con: duckdb.DuckDBPyConnection, tables: list[str], schema: str = "omop") -> int:
+    """One plain scan of each existing table, every column read once (the checks' floor); returns the rows."""
+    present = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+                                         [schema]).fetchall()}
+    total = 0
+    for table in sorted(set(tables) & present):
+        columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+                                             "AND table_name = ?", [schema, table]).fetchall()]
+        reads = "".join(', min("' + c.replace('"', '""') + '")' for c in columns)
+        total += con.execute(f"SELECT count(*){reads} FROM {schema}.{table}").fetchall()[0][0]
+    return total
+
+
+def time_checks(con: duckdb.DuckDBPyConnection) -> tuple[float, dict[str, float]]:
+    """All data-quality checks, table by table: the total and each table's seconds."""
+    by_table: dict[str, float] = {}
+    for table, checks in checks_by_table(default_catalogue()).items():
+        by_table[table], _ = _timed(lambda table=table, checks=checks: run_table_checks(con, table, checks))
+    return round(sum(by_table.values()), 2), by_table
 
 
 def run_dbt(command: str, work: Path, env: dict[str, str]) -> dict:
@@ -150,6 +184,9 @@ def main() -> None:
     parser.add_argument("--step", choices=("generate", "ingest"), help=argparse.SUPPRESS)
     parser.add_argument("--extract", help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", metavar="DIR", help="keep the extract and the ingested warehouse in DIR")
+    parser.add_argument("--reuse", metavar="DIR", help="skip generate+ingest: reuse DIR written by --keep "
+                        "(the warehouse is copied, DIR stays untouched)")
     args = parser.parse_args()
     if args.step:
         _step(args)
@@ -158,12 +195,24 @@ def main() -> None:
         work = Path(tmp)
         extract, warehouse = work / "extract", work / "warehouse.duckdb"
         report: dict = {"patients": args.patients, "cores": os.cpu_count()}
-        generated, report["generate_peak_rss_mb"] = _run_step("generate", args.patients, extract, warehouse)
-        report["generate_s"], report["rows"] = generated["seconds"], generated["rows"]
-        report["csv_mb"] = round(sum(p.stat().st_size for p in extract.glob("*.csv")) / 1e6, 1)
-        report["floor_read_csv_once_s"], report["floor_rows"] = _timed(lambda: read_floor(extract))
-        ingested, report["ingest_peak_rss_mb"] = _run_step("ingest", args.patients, extract, warehouse)
-        report["ingest_s"], report["rows_loaded"] = ingested["seconds"], ingested["rows_loaded"]
+        if args.reuse:
+            kept = Path(args.reuse)
+            extract = kept / "extract"
+            shutil.copyfile(kept / "warehouse.duckdb", warehouse)
+            report.update(json.loads((kept / "report.json").read_text()))
+            report["reused"] = str(kept)
+        else:
+            if args.keep:
+                extract = Path(args.keep) / "extract"
+            generated, report["generate_peak_rss_mb"] = _run_step("generate", args.patients, extract, warehouse)
+            report["generate_s"], report["rows"] = generated["seconds"], generated["rows"]
+            report["csv_mb"] = round(sum(p.stat().st_size for p in extract.glob("*.csv")) / 1e6, 1)
+            report["floor_read_csv_once_s"], report["floor_rows"] = _timed(lambda: read_floor(extract))
+            ingested, report["ingest_peak_rss_mb"] = _run_step("ingest", args.patients, extract, warehouse)
+            report["ingest_s"], report["rows_loaded"] = ingested["seconds"], ingested["rows_loaded"]
+            if args.keep:
+                shutil.copyfile(warehouse, Path(args.keep) / "warehouse.duckdb")
+                (Path(args.keep) / "report.json").write_text(json.dumps(report))
         env = {**os.environ, "MLHOPS_WAREHOUSE_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         build = run_dbt("build", work, env)
         models = run_dbt("run", work, env)
@@ -179,9 +228,12 @@ def main() -> None:
         report["dbt_slowest"] = build["slowest"]
         report["dbt_slowest_tests"] = tests["slowest"][:5]
         con = duckdb.connect(str(warehouse))
-        catalogue = checks_by_table(default_catalogue())
-        report["quality_checks_s"], _ = _timed(
-            lambda: [run_table_checks(con, table, checks) for table, checks in catalogue.items()])
+        report["quality_checks_s"], by_table = time_checks(con)
+        report["checks_by_table_s"] = dict(sorted(by_table.items(), key=lambda kv: -kv[1])[:6])
+        report["checks_full_scan_s"], _ = _timed(lambda: full_scan(con, list(by_table)))
+        report["checks_over_full_scan"] = round(report["quality_checks_s"] / max(report["checks_full_scan_s"], 1e-9), 1)
+        report["data_elements_s"], _ = _timed(lambda: (summarise_measurement_elements(con, "omop"),
+                                                       summarise_concept_sets(con, "omop")))
         report["features_s"], features = _timed(lambda: build_readmission_features(con))
         report["cohort_rows"] = len(features)
         report["omop_rows"] = {t: con.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0]

@@ -19,12 +19,14 @@ PG = {
     "port": int(os.environ.get("MLHOPS_PG_PORT", "5432")),
     "user": os.environ.get("MLHOPS_PG_USER", "postgres"),
 }
+MAINTENANCE_DB = os.environ.get("MLHOPS_PG_DB", "test")
+"""Read at import (test collection): building PostgreSQL-mode definitions later exports MLHOPS_PG_DB."""
 
 
 def admin_connection():
     """An autocommit connection to the maintenance database, or a skip outside CI."""
     try:
-        con = psycopg2.connect(connect_timeout=3, dbname=os.environ.get("MLHOPS_PG_DB", "test"),
+        con = psycopg2.connect(connect_timeout=3, dbname=MAINTENANCE_DB,
                                password=os.environ.get("MLHOPS_PG_PASSWORD") or None, **PG)
     except psycopg2.OperationalError as err:
         if os.environ.get("CI") == "true":
@@ -45,3 +47,19 @@ def throwaway_database(prefix: str = "mlhops_ci") -> Iterator[str]:
     finally:
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+@contextmanager
+def postgres_copy(duck, schemas: tuple[str, ...], prefix: str) -> Iterator:
+    """A throw-away database holding a copy of ``schemas`` of a DuckDB connection, as the warehouse adapter."""
+    from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
+
+    with throwaway_database(prefix) as database:
+        pg = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database).connect()
+        try:
+            for schema in schemas:
+                pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                copy_duckdb_to_postgres(duck, pg, schema)
+            yield pg
+        finally:
+            pg.raw.close()

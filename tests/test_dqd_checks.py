@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import duckdb
 import pytest
+from postgres_db import postgres_copy
 
 from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks
 
 TODAY = dt.date(2026, 1, 1)
 # build_definitions() exports MLHOPS_PG_* of its (dropped) warehouse database: keep the value from collection time
-_MAINTENANCE_DB = os.environ.get("MLHOPS_PG_DB")
 CATALOGUE = checks_by_table(default_catalogue(TODAY))
 
 TINY_CDM = """
@@ -150,25 +149,75 @@ def test_catalogue_is_per_table_and_names_are_unique() -> None:
 
 
 @pytest.mark.postgres
-def test_same_outcomes_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
-    if _MAINTENANCE_DB is None:
-        monkeypatch.delenv("MLHOPS_PG_DB", raising=False)
-    else:
-        monkeypatch.setenv("MLHOPS_PG_DB", _MAINTENANCE_DB)
-    from postgres_db import PG, throwaway_database
-
-    from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
-
+def test_same_outcomes_on_postgresql() -> None:
     duck = tiny_cdm()
     expected = run_all(duck)
-    with throwaway_database("mlhops_dqd") as database:
-        pg = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database).connect()
-        try:
-            for schema in ("omop", "vocab"):
-                pg.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                copy_duckdb_to_postgres(duck, pg, schema)
-            got = run_all(pg)
-        finally:
-            pg.raw.close()
+    with postgres_copy(duck, ("omop", "vocab"), "mlhops_dqd") as pg:
+        got = run_all(pg)
     assert {k: v for k, v in got.items() if v[0] != "Error"} == {k: v for k, v in expected.items() if v[0] != "Error"}
     assert {k for k, v in got.items() if v[0] == "Error"} == {k for k, v in expected.items() if v[0] == "Error"}
+
+
+# concept-level checks on measurement: (concept, unit, value) rows and the counts worked out by hand
+CONCEPT_ROWS = """
+CREATE OR REPLACE TABLE omop.measurement AS SELECT * FROM (VALUES
+    (1, 1, 3020891, 586323, 37.0),                  -- temperature: any-unit range 34-45, units 586323 / 9289
+    (2, 1, 3020891, CAST(NULL AS INTEGER), 50.0),   -- NULL unit: in the any-unit range (high), not an allowed unit
+    (3, 1, 3020891, 8541, 30.0),                    -- unit not allowed; low
+    (4, 1, 3020891, 9289, CAST(NULL AS DOUBLE)),    -- no value: in neither denominator
+    (5, 1, 3027018, 8541, 5.0),                     -- heart rate: range 10-500 for unit 8541 only; low
+    (6, 1, 3027018, 8541, 70.0),
+    (7, 1, 3027018, NULL, 600.0),                   -- NULL unit: outside the 8541 range, allowed unit (-1)
+    (8, 1, 3027018, 8876, 80.0)                     -- unit not allowed, outside the 8541 range
+) t(measurement_id, person_id, measurement_concept_id, unit_concept_id, value_as_number)
+"""
+CONCEPT_EXPECTED = {
+    "plausibleValueLow_measurement_value_as_number_3020891": ("Failed", 1, 3),
+    "plausibleValueHigh_measurement_value_as_number_3020891": ("Failed", 1, 3),
+    "plausibleUnitConceptIds_measurement_measurement_concept_id_3020891": ("Failed", 2, 3),
+    "plausibleValueLow_measurement_value_as_number_3027018_8541": ("Failed", 1, 2),
+    "plausibleValueHigh_measurement_value_as_number_3027018_8541": ("Passed", 0, 2),
+    "plausibleUnitConceptIds_measurement_measurement_concept_id_3027018": ("Failed", 1, 4),
+    # body weight is not in the data
+    "plausibleValueLow_measurement_value_as_number_3025315_9529": ("Not Applicable", 0, 0),
+    "plausibleValueHigh_measurement_value_as_number_3025315_9529": ("Not Applicable", 0, 0),
+    "plausibleUnitConceptIds_measurement_measurement_concept_id_3025315": ("Not Applicable", 0, 0),
+}
+
+
+def concept_cdm() -> duckdb.DuckDBPyConnection:
+    con = tiny_cdm()
+    con.execute(CONCEPT_ROWS)
+    return con
+
+
+def concept_outcomes(con) -> dict[str, tuple[str, int, int]]:
+    outcomes = run_table_checks(con, "measurement", CATALOGUE["measurement"])
+    got = {o.check.name: (o.status, o.num_violated, o.num_denominator) for o in outcomes}
+    # every concept-specific check comes from the one grouped statement, and says so
+    sqls = {o.sql for o in outcomes if o.check.concept_id is not None and o.check.check_type != "plausibleGenderUseDescendants"}
+    assert len(sqls) == 1 and "JOIN (VALUES" in sqls.pop()
+    return {name: got[name] for name in CONCEPT_EXPECTED}
+
+
+def test_concept_level_checks_match_hand_counts() -> None:
+    assert concept_outcomes(concept_cdm()) == CONCEPT_EXPECTED
+
+
+def test_concept_statement_error_falls_back_to_one_statement_per_check() -> None:
+    con = concept_cdm()
+    con.execute("CREATE OR REPLACE TABLE omop.measurement AS SELECT measurement_id, person_id, measurement_concept_id, "
+                "unit_concept_id, CASE WHEN measurement_id = 2 THEN 'high' ELSE CAST(value_as_number AS VARCHAR) END "
+                "AS value_as_number FROM omop.measurement")
+    outcomes = {o.check.name: o for o in run_table_checks(con, "measurement", CATALOGUE["measurement"])}
+    low = outcomes["plausibleValueLow_measurement_value_as_number_3020891"]
+    assert low.status == "Error" and low.error and "VALUES" not in low.sql and "3020891" in low.sql
+    # the unit check compares no value, so it still runs (alone) and counts as before
+    units = outcomes["plausibleUnitConceptIds_measurement_measurement_concept_id_3020891"]
+    assert (units.status, units.num_violated, units.num_denominator) == ("Failed", 2, 3) and "VALUES" not in units.sql
+
+
+@pytest.mark.postgres
+def test_concept_level_checks_on_postgresql() -> None:
+    with postgres_copy(concept_cdm(), ("omop", "vocab"), "mlhops_dqd") as pg:
+        assert concept_outcomes(pg) == CONCEPT_EXPECTED

@@ -3,18 +3,26 @@
 The catalogue is data: ``dqd_catalogue`` holds DQD v2's default rules and thresholds for
 the CDM tables we build; this module expands them into :class:`QualityCheck` instances
 (one per check type x table x field / concept), adds the project's value ranges for the
-vitals and labs the generator emits, and compiles each table's checks into at most three
+vitals and labs the generator emits, and compiles each table's checks into at most five
 SQL statements that run on DuckDB and PostgreSQL alike:
 
 - one scan of the table with a ``count(*) FILTER (WHERE ...)`` aggregate per row-level
-  check (isRequired, cdmDatatype, isPrimaryKey, completeness, plausible values, start
-  before end, units);
-- one scan with LEFT JOINs to the vocabulary ``concept`` table, the referenced tables,
-  person (birth), death and visit_occurrence (isForeignKey, fkDomain, fkClass,
-  isStandardValidConcept, withinVisitDates, plausibleAfterBirth, plausibleBeforeDeath,
-  plausibleGenderUseDescendants);
+  check (isRequired, cdmDatatype, isPrimaryKey, completeness, plausible values without a
+  concept, start before end);
+- one grouped statement for the concept-specific checks (plausibleValueLow/High of a
+  concept and unit, plausibleUnitConceptIds): the table joined to a VALUES list of
+  (concept, unit, low, high) and counted per (list row, unit), attributed in Python;
+- one statement over each concept field's distinct values (GROUPING SETS) joined to the
+  vocabulary ``concept`` table (concept isForeignKey, fkDomain, fkClass,
+  isStandardValidConcept), counts weighted by the rows each value stands for;
+- one scan with LEFT JOINs to the referenced tables, person (birth), death and
+  visit_occurrence (isForeignKey, withinVisitDates, plausibleAfterBirth,
+  plausibleBeforeDeath, plausibleGenderUseDescendants);
 - one statement of scalar subqueries for the table-level checks (person completeness,
   condition era completeness, observation period overlap).
+
+Each outcome keeps the statement that produced it; when a statement fails, its checks run
+one by one, so that only the ones that cannot run are Errors.
 
 Status semantics follow DQD: Not Applicable when the table (or field, or a relation the
 check needs) is absent or empty, Error when the SQL failed (message kept), Failed when the
@@ -318,15 +326,89 @@ def _lit(value) -> str:
     return repr(value)
 
 
+_N, _G = "dq_rows", "dq_grouping_"  # column names of the vocabulary statement's grouped rows
+
+
+@dataclass
+class _ConceptScope:
+    """One row of the concept statement's VALUES list: a concept (and unit, None: any unit) with its bounds."""
+
+    concept_id: int
+    unit_concept_id: int | None
+    low: float | None = None
+    high: float | None = None
+
+
 @dataclass
 class _Plan:
-    """SQL terms of one table's checks, per statement: (check index, numerator SQL, denominator SQL)."""
+    """SQL terms of one table's checks, per statement: (check index, numerator SQL, denominator SQL).
+
+    The concept-specific checks (plausibleValueLow/High of one concept and unit, plausibleUnitConceptIds) do not
+    ride on the scan: as ``count(*) FILTER`` terms they were a third of measurement's scan time (one predicate per
+    concept x bound evaluated on every row). They share one grouped statement instead (``concept_sql``):
+    ``concept_scopes`` are its VALUES rows, ``concept_slot`` says which row and count each check reads, and
+    ``concept_terms`` keep each check's own scan term, run alone when the statement fails to find which errs.
+    """
 
     scan: list[tuple[int, str, str]] = dc_field(default_factory=list)
     join: list[tuple[int, str, str]] = dc_field(default_factory=list)
     joins: dict[str, str] = dc_field(default_factory=dict)
     table_level: list[tuple[int, str, str]] = dc_field(default_factory=list)
     fixed: dict[int, tuple[Status | None, int, int, str | None]] = dc_field(default_factory=dict)
+    concept_scopes: list[_ConceptScope] = dc_field(default_factory=list)
+    concept_slot: dict[int, tuple[int, Literal["low", "high", "units"]]] = dc_field(default_factory=dict)
+    concept_terms: list[tuple[int, str, str]] = dc_field(default_factory=list)
+    vocab: list[tuple[int, str, str]] = dc_field(default_factory=list)
+    vocab_joins: dict[str, str] = dc_field(default_factory=dict)
+
+    def vocab_from(self, rel: str) -> str:
+        """The FROM of the vocabulary checks: each concept field's distinct values with their row counts.
+
+        Joining every row to ``concept`` once per concept field cost more than half of measurement's joined
+        scan; the distinct values of a concept field are few, so the table is grouped once per field
+        (GROUPING SETS: one pass) and only those values are joined. ``_G<field>`` is 0 on the rows of that
+        field's grouping set (the denominator), ``_N`` the rows a value stands for.
+        """
+        fields = sorted({a.removeprefix("c_") for a in self.vocab_joins})
+        grouping = ", ".join(f"GROUPING(t.{f}) AS {_G}{f}" for f in fields)
+        sets = ", ".join(f"(t.{f})" for f in fields)
+        return (f"FROM (SELECT {', '.join(f't.{f}' for f in fields)}, {grouping}, count(*) AS {_N} FROM {rel} t "
+                f"GROUP BY GROUPING SETS ({sets})) t {' '.join(self.vocab_joins.values())}")
+
+    def concept_scope(self, concept_id: int, unit_concept_id: int | None, slot: Literal["low", "high", "units"],
+                      bound: float | None = None) -> int:
+        """The VALUES row for a check: shared with a check of the same concept and unit when its slot is free."""
+        for k, scope in enumerate(self.concept_scopes):
+            if (scope.concept_id, scope.unit_concept_id) != (concept_id, unit_concept_id):
+                continue
+            if slot == "units":
+                return k
+            if getattr(scope, slot) is None or getattr(scope, slot) == bound:
+                setattr(scope, slot, bound)
+                return k
+        self.concept_scopes.append(_ConceptScope(concept_id, unit_concept_id))
+        if slot != "units":
+            setattr(self.concept_scopes[-1], slot, bound)
+        return len(self.concept_scopes) - 1
+
+    def concept_sql(self, rel: str) -> str:
+        """One pass over the table's rows of the checked concepts, counted per (VALUES row, unit).
+
+        A hash join on the concept keeps only the rows of checked concepts; the unit condition lets a row with
+        a NULL unit match a scope of any unit. Types are cast so that PostgreSQL does not read a column of NULLs
+        in VALUES as text.
+        """
+        def num(x: float | None) -> str:
+            return f"CAST({'NULL' if x is None else _lit(x)} AS DOUBLE PRECISION)"
+
+        values = ", ".join(f"({k}, {s.concept_id}, CAST({'NULL' if s.unit_concept_id is None else s.unit_concept_id} "
+                           f"AS BIGINT), {num(s.low)}, {num(s.high)})" for k, s in enumerate(self.concept_scopes))
+        return (f"SELECT r.k, t.unit_concept_id, count(*), count(*) FILTER (WHERE t.value_as_number < r.lo), "
+                f"count(*) FILTER (WHERE t.value_as_number > r.hi) FROM {rel} t "
+                f"JOIN (VALUES {values}) r(k, concept_id, unit_concept_id, lo, hi) "
+                "ON t.measurement_concept_id = r.concept_id "
+                "AND (r.unit_concept_id IS NULL OR t.unit_concept_id = r.unit_concept_id) "
+                "WHERE t.value_as_number IS NOT NULL GROUP BY r.k, t.unit_concept_id")
 
 
 def _count(predicate: str) -> str:
@@ -342,9 +424,34 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
     def has(tbl: str, *names: str) -> bool:
         return tbl in columns and all(n in columns[tbl] for n in names)
 
+    def visit_join() -> bool:
+        """Join each row's visit (its dates); False when the visit table or the row's visit id is absent."""
+        if not has("visit_occurrence", "visit_occurrence_id", "visit_start_date", "visit_end_date") or \
+                "visit_occurrence_id" not in cols:
+            return False
+        plan.joins.setdefault("v", f"LEFT JOIN (SELECT visit_occurrence_id AS k, min(CAST(visit_start_date AS DATE)) AS vs, "
+                                   f"max(CAST(visit_end_date AS DATE)) AS ve FROM {schema}.visit_occurrence "
+                                   "GROUP BY visit_occurrence_id) v ON v.k = t.visit_occurrence_id")
+        return True
+
+    def person_join() -> bool:
+        """Join each row's person (birth date, gender); False when the person table or the row's person id is absent."""
+        if not has("person", "person_id", "year_of_birth", "gender_concept_id") or "person_id" not in cols:
+            return False
+        birth = "make_date(CAST(year_of_birth AS INTEGER), 1, 1)"
+        if has("person", "birth_datetime"):
+            birth = f"coalesce(CAST(birth_datetime AS DATE), {birth})"
+        plan.joins.setdefault("p", f"LEFT JOIN (SELECT person_id AS k, min(CASE WHEN year_of_birth BETWEEN 1 AND 9999 "
+                                   f"THEN {birth} END) AS birth_date, min(gender_concept_id) AS gender_concept_id "
+                                   f"FROM {schema}.person GROUP BY person_id) p ON p.k = t.person_id")
+        return True
+
+    # the concept statement reads these columns (plausibleValueLow/High of a concept, plausibleUnitConceptIds)
+    by_concept = has(table, "measurement_concept_id", "unit_concept_id", "value_as_number")
+
     def concept_join(fld: str) -> str:
         alias = f"c_{fld}"
-        plan.joins.setdefault(alias, f"LEFT JOIN {concept} {alias} ON {alias}.concept_id = t.{fld}")
+        plan.vocab_joins.setdefault(alias, f"LEFT JOIN {concept} {alias} ON {alias}.concept_id = t.{fld}")
         return alias
 
     for i, c in enumerate(checks):
@@ -387,7 +494,14 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                 scope += f" AND t.measurement_concept_id = {c.concept_id}"
                 if c.unit_concept_id is not None:
                     scope += f" AND t.unit_concept_id = {c.unit_concept_id}"
-            plan.scan.append((i, _count(f"{scope} AND {f} {op} {_lit(p[0])}"), _count(scope)))
+            term = (i, _count(f"{scope} AND {f} {op} {_lit(p[0])}"), _count(scope))
+            if c.concept_id is not None and c.field == "value_as_number" and by_concept and \
+                    isinstance(p[0], int | float) and not isinstance(p[0], bool):
+                slot: Literal["low", "high"] = "low" if ct.endswith("Low") else "high"
+                plan.concept_slot[i] = (plan.concept_scope(c.concept_id, c.unit_concept_id, slot, p[0]), slot)
+                plan.concept_terms.append(term)
+            else:
+                plan.scan.append(term)
         elif ct == "plausibleStartBeforeEnd":
             end = p[0]
             if end not in cols:
@@ -401,7 +515,12 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                 continue
             scope = f"{f} = {c.concept_id} AND t.value_as_number IS NOT NULL"
             units = ", ".join(str(u) for u in p[0])
-            plan.scan.append((i, _count(f"{scope} AND coalesce(t.unit_concept_id, -1) NOT IN ({units})"), _count(scope)))
+            term = (i, _count(f"{scope} AND coalesce(t.unit_concept_id, -1) NOT IN ({units})"), _count(scope))
+            if c.field == "measurement_concept_id" and by_concept and c.concept_id is not None:
+                plan.concept_slot[i] = (plan.concept_scope(c.concept_id, None, "units"), "units")
+                plan.concept_terms.append(term)
+            else:
+                plan.scan.append(term)
         elif ct in ("isForeignKey", "fkDomain", "fkClass", "isStandardValidConcept"):
             target = p[0] if ct == "isForeignKey" else "concept"
             if target == "concept":
@@ -417,37 +536,36 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                     "isStandardValidConcept": f"{mapped} AND {a}.concept_id IS NOT NULL AND "
                                               f"(coalesce({a}.standard_concept, '') <> 'S' OR {a}.invalid_reason IS NOT NULL)",
                 }[ct]
-                plan.join.append((i, _count(predicate), "count(*)"))
+                plan.vocab.append((i, f"sum(t.{_N}) FILTER (WHERE {predicate})",
+                                   f"sum(t.{_N}) FILTER (WHERE t.{_G}{c.field} = 0)"))
             else:
                 key = p[1]
                 if not has(target, key):
                     plan.fixed[i] = ("Not Applicable", 0, 0, f"{schema}.{target} absent")
                     continue
-                alias = f"fk_{c.field}"
-                plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {schema}.{target}) {alias} "
-                                             f"ON {alias}.k = t.{c.field}")
+                # person_id and visit_occurrence_id reuse the person / visit join of the temporal checks (same
+                # keys): one hash join of the table less each (a fifth of measurement's joined scan)
+                if (target, key, c.field) == ("person", "person_id", "person_id") and person_join():
+                    alias = "p"
+                elif (target, key, c.field) == ("visit_occurrence", "visit_occurrence_id", "visit_occurrence_id") \
+                        and visit_join():
+                    alias = "v"
+                else:
+                    alias = f"fk_{c.field}"
+                    plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {schema}.{target}) "
+                                                 f"{alias} ON {alias}.k = t.{c.field}")
                 plan.join.append((i, _count(f"{f} IS NOT NULL AND {alias}.k IS NULL"), "count(*)"))
         elif ct == "withinVisitDates":
-            if not has("visit_occurrence", "visit_occurrence_id", "visit_start_date", "visit_end_date") or \
-                    "visit_occurrence_id" not in cols:
+            if not visit_join():
                 plan.fixed[i] = ("Not Applicable", 0, 0, "visit_occurrence absent")
                 continue
-            plan.joins.setdefault("v", f"LEFT JOIN (SELECT visit_occurrence_id AS k, min(CAST(visit_start_date AS DATE)) AS vs, "
-                                       f"max(CAST(visit_end_date AS DATE)) AS ve FROM {schema}.visit_occurrence "
-                                       "GROUP BY visit_occurrence_id) v ON v.k = t.visit_occurrence_id")
             scope = f"v.k IS NOT NULL AND {f} IS NOT NULL"
             plan.join.append((i, _count(f"{scope} AND (CAST({f} AS DATE) < v.vs - INTERVAL '{VISIT_SLACK_DAYS} days' "
                                         f"OR CAST({f} AS DATE) > v.ve + INTERVAL '{VISIT_SLACK_DAYS} days')"), _count(scope)))
         elif ct in ("plausibleAfterBirth", "plausibleGenderUseDescendants"):
-            if not has("person", "person_id", "year_of_birth", "gender_concept_id") or "person_id" not in cols:
+            if not person_join():
                 plan.fixed[i] = ("Not Applicable", 0, 0, "person absent")
                 continue
-            birth = "make_date(CAST(year_of_birth AS INTEGER), 1, 1)"
-            if has("person", "birth_datetime"):
-                birth = f"coalesce(CAST(birth_datetime AS DATE), {birth})"
-            plan.joins.setdefault("p", f"LEFT JOIN (SELECT person_id AS k, min(CASE WHEN year_of_birth BETWEEN 1 AND 9999 "
-                                       f"THEN {birth} END) AS birth_date, min(gender_concept_id) AS gender_concept_id "
-                                       f"FROM {schema}.person GROUP BY person_id) p ON p.k = t.person_id")
             if ct == "plausibleAfterBirth":
                 scope = f"p.birth_date IS NOT NULL AND {f} IS NOT NULL"
                 plan.join.append((i, _count(f"{scope} AND CAST({f} AS DATE) < p.birth_date"), _count(scope)))
@@ -514,9 +632,42 @@ def resolve_concept_relation(con, schema: str, candidates: tuple[str, ...] = ("v
     return next((o for o in options if tuple(o.split(".")) in found), None)
 
 
+def run_concepts(con, plan: _Plan, rel: str, checks: list[QualityCheck], sqls: dict[int, str],
+                 results: dict[int, tuple[int, int]], fallback) -> None:
+    """Run the concept statement and attribute its per-(scope, unit) counts to the concept-specific checks.
+
+    A range check reads its scope's in-range rows (denominator) and those below ``lo`` / above ``hi``; a unit
+    check counts the rows of its concept whose unit (NULL read as -1, as DQD does) is not an allowed one.
+    ``fallback`` runs each check's own scan term when the statement fails.
+    """
+    sql = plan.concept_sql(rel)
+    for i in plan.concept_slot:
+        sqls[i] = sql
+    try:
+        rows = con.execute(sql).fetchall()
+    except (duckdb.Error, psycopg2.Error):
+        fallback(plan.concept_terms)
+        return
+    by_scope: dict[int, list[tuple[int, int, int, int]]] = {}
+    for k, unit, n, below, above in rows:
+        by_scope.setdefault(int(k), []).append((-1 if unit is None else int(unit), int(n or 0), int(below or 0),
+                                                 int(above or 0)))
+    for i, (k, slot) in plan.concept_slot.items():
+        groups = by_scope.get(k, [])
+        den = sum(n for _, n, _, _ in groups)
+        if slot == "low":
+            num = sum(below for _, _, below, _ in groups)
+        elif slot == "high":
+            num = sum(above for _, _, _, above in groups)
+        else:
+            allowed = {int(u) for u in checks[i].params[0]}
+            num = sum(n for unit, n, _, _ in groups if unit not in allowed)
+        results[i] = (num, den)
+
+
 def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = "omop",
                      concept_relation: str | None = "auto") -> list[CheckOutcome]:
-    """Evaluate all checks of one table: one scan, one joined scan, one table-level statement (DuckDB or PostgreSQL).
+    """Evaluate all checks of one table in at most five statements (see the module docstring; DuckDB or PostgreSQL).
 
     ``concept_relation`` is the vocabulary's concept table (``vocab.concept``, ``vocab_athena.concept`` or, on a
     site's CDM, ``<schema>.concept``); ``"auto"`` picks the first that exists, None skips concept checks.
@@ -543,6 +694,17 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
     fields = sorted({c.field for c in checks if c.field and c.field in columns[table]})
     base = ["count(*)"] + [f"count(t.{f})" for f in fields]
 
+    def run_singly(terms, sql_for) -> None:
+        """A statement failed: run each of its checks alone, so that only the ones that cannot run are Errors."""
+        for i, n, d in terms:
+            single = sql_for(f"{n}, {d}")
+            sqls[i] = single
+            try:
+                num, den = con.execute(single).fetchall()[0]
+                results[i] = (int(num or 0), int(den or 0))
+            except (duckdb.Error, psycopg2.Error) as err:
+                errors[i] = str(err).strip()
+
     def run(terms, sql_for, extra=()):
         select = [*extra] + [x for _, n, d in terms for x in (n, d)]
         if not select:
@@ -553,14 +715,7 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
         try:
             row = con.execute(sql).fetchall()[0]
         except (duckdb.Error, psycopg2.Error):  # a check that cannot run is an Error, not a crash: find which
-            for i, n, d in terms:
-                single = sql_for(f"{n}, {d}")
-                sqls[i] = single
-                try:
-                    num, den = con.execute(single).fetchall()[0]
-                    results[i] = (int(num or 0), int(den or 0))
-                except (duckdb.Error, psycopg2.Error) as err:
-                    errors[i] = str(err).strip()
+            run_singly(terms, sql_for)
             return None
         offset = len(extra)
         for k, (i, _, _) in enumerate(terms):
@@ -581,6 +736,11 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
         joins = " ".join(plan.joins.values())
         run(plan.join, lambda s: f"SELECT {s} FROM {rel} t {joins}")
         run(plan.table_level, lambda s: f"SELECT {s}")
+        vocab_from = plan.vocab_from(rel) if plan.vocab else ""
+        run(plan.vocab, lambda s: f"SELECT {s} {vocab_from}")
+    if n_rows != 0 and plan.concept_terms:
+        run_concepts(con, plan, rel, checks, sqls, results,
+                     lambda terms: run_singly(terms, lambda s: f"SELECT {s} FROM {rel} t"))
 
     outcomes = []
     for i, c in enumerate(checks):
