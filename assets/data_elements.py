@@ -9,7 +9,7 @@ reports what it does to this CDM, per element, and keeps every run's summary in
 import dagster as dg
 import pandas as pd
 
-from assets.quality import DataQualityResource, cdm_key, dqa_report
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DataQualityResource, cdm_key, dqa_report
 from mlhops_dagster.quality.elements import (
     CONCEPT_SET_ELEMENTS,
     persist_summary,
@@ -34,7 +34,7 @@ def _measurement_columns(con, schema: str) -> set[str]:
     owners=["team:data-quality"],
     pool=DUCKDB_POOL,
     deps=[dqa_report, *(cdm_key(t) for t in ELEMENT_TABLES)],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_FATAL_CHECKS_PASSED,
     check_specs=[dg.AssetCheckSpec(
         "element_values_usable", asset="data_elements", blocking=False,
         description="Every lab and vital keeps at least the configured share of its recorded values after unit "

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from assets.data_elements import data_elements
-from assets.quality import cdm_key, dqa_report
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, cdm_key, dqa_report
 from mlhops_dagster.features.readmission import (
     CDM_INPUT_TABLES,
     LABEL_COLUMN,
@@ -13,6 +13,7 @@ from mlhops_dagster.features.readmission import (
     data_fingerprint,
     temporal_split,
 )
+from mlhops_dagster.quality.report import fatal_failures, latest_results
 from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
@@ -25,7 +26,7 @@ FEATURE_TABLE = "readmission_features"
     owners=["team:ml"],
     pool=DUCKDB_POOL,
     deps=[dqa_report, data_elements, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_FATAL_CHECKS_PASSED,
     description=(
         "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
         "features known strictly before discharge (demographics, prior-year conditions, drugs and visits, "
@@ -37,6 +38,15 @@ def readmission_features(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, feature_store: FeatureStoreResource
 ) -> dg.MaterializeResult:
     task = ReadmissionTask()
+    with warehouse.connect() as con:
+        fatal = fatal_failures(latest_results(con), CDM_INPUT_TABLES)
+    if fatal:  # a run that did not re-run the checks (retraining, a schedule) must not read a CDM that failed them
+        raise dg.Failure(
+            description=f"Fatal data-quality checks failed on the latest build of the CDM tables the features read: "
+                        f"{', '.join(fatal[:20])}. Fix the data and re-run pipeline_job (or refresh_job) so the checks "
+                        "pass before features and models are rebuilt.",
+            metadata={"fatal_failures": ", ".join(fatal)},
+        )
     # The feature SQL is DuckDB's: on PostgreSQL it runs over a snapshot of the CDM tables it reads.
     with warehouse.analytics(CDM_INPUT_TABLES) as con:
         try:

@@ -27,10 +27,10 @@ from mlhops_dagster.quality.checks import (
 from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rates_markdown, read_mapping_rates
 from mlhops_dagster.quality.report import (
     dqd_json,
+    fatal_failures,
     latest_results,
     persist_outcomes,
     summary_markdown,
-    worst_first,
     write_dqd_json,
 )
 from resources import DUCKDB_POOL, WarehouseResource
@@ -56,6 +56,12 @@ class DataQualityResource(dg.ConfigurableResource):
     report_dir: str = ""
     min_element_kept_pct: float = 95.0
     """`data_elements` warns when a lab or vital keeps less than this share of its recorded values."""
+
+
+AFTER_FATAL_CHECKS_PASSED = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("eager, once every fatal check upstream passed")
+"""Declarative automation for what reads the CDM: a fatal check that failed in an earlier run still blocks."""
 
 
 def cdm_key(table: str) -> dg.AssetKey:
@@ -114,15 +120,16 @@ def spec_groups(checks: list[QualityCheck]) -> dict[str, list[QualityCheck]]:
 def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecksDefinition:
     """One multi-asset check per CDM table: a handful of statements evaluate all of that table's checks.
 
-    Every spec is blocking, so downstream assets wait for the checks; only ERROR-severity
-    failures stop them (Dagster's blocking semantics).
+    ERROR-severity specs are blocking: their failure stops downstream assets in the same run,
+    and :data:`AFTER_FATAL_CHECKS_PASSED` keeps automation from requesting them in later runs.
+    WARN specs are not blocking, so their failures never hold anything back.
     """
     groups = spec_groups(checks)
 
     @dg.multi_asset_check(
         name=f"dqa_{table}",
         specs=[
-            dg.AssetCheckSpec(name, asset=cdm_key(table), blocking=True,
+            dg.AssetCheckSpec(name, asset=cdm_key(table), blocking=members[0].severity == "ERROR",
                               description=members[0].description if len(members) == 1 else
                               f"{members[0].check_type}: {len(members)} checks on {table}",
                               metadata={"severity": members[0].severity, "kahn_category": members[0].kahn_category,
@@ -160,7 +167,7 @@ own_cdm_quality_checks = [build_table_checks(table, checks) for table, checks in
     owners=["team:data-quality"],
     pool=DUCKDB_POOL,
     deps=[cdm_key(t) for t in CHECKED_TABLES],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_FATAL_CHECKS_PASSED,
     description=(
         "ML-DQA summary of the latest check results on the CDM tables (passed / failed / NA / error per Kahn "
         "category, worst failures first) and a DataQualityDashboard-style JSON export. Every result of every run "
@@ -172,7 +179,7 @@ def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     with warehouse.connect() as con:
         results = latest_results(con)
     counts = {s: sum(1 for r in results if r["status"] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")}
-    fatal = [r["check_name"] for r in worst_first(results) if r["severity"] == "ERROR" and r["status"] in ("Failed", "Error")]
+    fatal = fatal_failures(results)
     run_id = context.run.run_id
     report_dir = Path(dqa.report_dir) if dqa.report_dir else Path(warehouse.path).parent / "quality"
     path = write_dqd_json(report_dir / f"dqa_{run_id}.json", dqd_json(results, run_id, warehouse.cdm_schema))

@@ -164,6 +164,22 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
         assert "omop/person" in materialized
         assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}
 
+        # Later runs: when a CDM table the features read is updated again, automation requests nothing that
+        # reads it until its fatal checks pass (plain eager() would request dqa_report: a dep was updated) ...
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=dg.AssetKey(["omop", "person"])))
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        for key in ("dqa_report", "data_elements", "readmission_features"):
+            assert tick.get_num_requested(dg.AssetKey(key)) == 0, key
+        # ... and a retraining run launched by a schedule or the drift sensor stops at the features, saying why.
+        retrain = defs.resolve_job_def("retraining_job").execute_in_process(instance=instance, raise_on_error=False)
+        assert not retrain.success
+        failure = next(e for e in retrain.all_events if e.event_type_value == "STEP_FAILURE")
+        assert failure.step_key == "readmission_features"
+        assert "person.plausibleValueLow_person_year_of_birth" in failure.event_specific_data.error.message
+        assert not {e.asset_key.to_user_string() for e in retrain.all_events
+                    if e.event_type_value == "ASSET_MATERIALIZATION"}
+
 
 def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
     settings, _, instance, _ = pipeline

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from mlhops_dagster.quality.checks import CheckOutcome
@@ -71,6 +72,17 @@ def persist_outcomes(con, run_id: str, outcomes: list[CheckOutcome], started_at:
 def latest_results(con) -> list[dict]:
     ensure_results_table(con)
     return [dict(zip(RESULT_FIELDS, row, strict=True)) for row in con.execute(LATEST_RESULTS_SQL).fetchall()]
+
+
+def fatal_failures(results: list[dict], tables: Collection[str] | None = None) -> list[str]:
+    """Latest ERROR-severity results that failed or could not run (on ``tables``), worst first.
+
+    These block features and training: in the run that found them (Dagster's blocking checks)
+    and in every later run until a build's checks pass again, whatever launched it.
+    """
+    return [f"{r['cdm_table']}.{r['check_name']}" for r in worst_first(results)
+            if r["severity"] == "ERROR" and r["status"] in ("Failed", "Error")
+            and (tables is None or r["cdm_table"] in tables)]
 
 
 STATUSES = ("Passed", "Failed", "Not Applicable", "Error")
