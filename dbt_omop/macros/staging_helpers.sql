@@ -7,6 +7,26 @@
     never depends on physical row order. Use: `where extract_rank = 1`.
 -#}
 {% macro ranked_by_latest_extract(source_table, key_column) -%}
+    {#- Only keys delivered more than once need ranking: the window sorts those rows alone. -#}
+    with repeated_keys as (
+        select {{ key_column }} as repeated_key
+        from {{ source('raw', source_table) }}
+        where {{ key_column }} is not null
+        group by {{ key_column }}
+        having count(*) > 1
+    )
+
+    select
+        entity.*,
+        1 as extract_rank
+    from {{ source('raw', source_table) }} as entity
+    left join repeated_keys
+        on repeated_keys.repeated_key = entity.{{ key_column }}
+    where entity.{{ key_column }} is not null
+        and repeated_keys.repeated_key is null
+
+    union all
+
     select
         entity.*,
         row_number() over (
@@ -17,9 +37,10 @@
                 entity.source_line desc
         ) as extract_rank
     from {{ source('raw', source_table) }} as entity
+    inner join repeated_keys
+        on repeated_keys.repeated_key = entity.{{ key_column }}
     left join {{ source('raw', 'extract_manifest') }} as manifest
         on manifest.extract_id = entity.extract_id
-    where entity.{{ key_column }} is not null
 {%- endmacro %}
 
 {#-

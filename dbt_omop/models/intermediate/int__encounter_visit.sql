@@ -21,10 +21,19 @@
 -- ETL-Synthea does; CDM end dates are required). visit_detail, one row per encounter, keeps
 -- it, so an end before its start is not silently repaired away but counted by DQD's
 -- plausibleStartBeforeEnd on visit_detail (fatal in the project's catalogue).
-with encounters as (
+-- person_id hashed once per patient (not once per encounter).
+with persons as (
+    select
+        patient_id,
+        {{ surrogate_id('patient_id') }} as person_id
+    from {{ ref('stg_synthea__patients') }}
+),
+
+encounters as (
     select
         encounters.encounter_id,
         encounters.patient_id,
+        persons.person_id,
         encounters.encounter_class,
         encounters.encounter_start_datetime as start_datetime,
         case
@@ -46,8 +55,8 @@ with encounters as (
         encounters.extract_id,
         encounters.source_line
     from {{ ref('stg_synthea__encounters') }} as encounters
-    inner join {{ ref('stg_synthea__patients') }} as patients
-        on patients.patient_id = encounters.patient_id
+    inner join persons
+        on persons.patient_id = encounters.patient_id
     where encounters.encounter_start_datetime is not null
 ),
 
@@ -131,7 +140,9 @@ membership as (
         on absorbed.encounter_id = encounters.encounter_id
 ),
 
-visits as (
+-- Only stays and same-day ER groups have several encounters: the windows run on those rows
+-- alone. Every other encounter is a visit of its own (first and anchor encounter: itself).
+grouped_visits as (
     select
         membership.*,
         first_value(encounter_id) over (
@@ -146,6 +157,34 @@ visits as (
             partition by patient_id, visit_key
         ) as has_er_admission
     from membership
+    where visit_key not like 'encounter|%'
+),
+
+visits as (
+    select * from grouped_visits
+    union all
+    select
+        membership.*,
+        membership.encounter_id as first_encounter_id,
+        membership.encounter_id as anchor_encounter_id,
+        0 as has_er_admission
+    from membership
+    where membership.visit_key like 'encounter|%'
+),
+
+-- Ids of care sites and providers hashed once each, not once per encounter.
+organizations as (
+    select
+        organization_id,
+        {{ surrogate_id('organization_id') }} as care_site_id
+    from {{ ref('stg_synthea__organizations') }}
+),
+
+providers as (
+    select
+        provider_id,
+        {{ surrogate_id('provider_id') }} as provider_id_hash
+    from {{ ref('stg_synthea__providers') }}
 )
 
 select
@@ -154,7 +193,7 @@ select
     visits.encounter_id,
     visits.anchor_encounter_id,
     visits.encounter_id = visits.anchor_encounter_id as is_visit_anchor,
-    {{ surrogate_id('visits.patient_id') }} as person_id,
+    visits.person_id,
     visits.patient_id,
     case
         when visits.visit_key like 'stay|%' and visits.has_er_admission = 1 then 262
@@ -172,18 +211,12 @@ select
     visits.recorded_end_datetime as encounter_recorded_end_datetime,
     visits.encounter_class,
     organizations.organization_id,
-    case
-        when organizations.organization_id is not null
-            then {{ surrogate_id('organizations.organization_id') }}
-    end as care_site_id,
-    case
-        when providers.provider_id is not null
-            then {{ surrogate_id('providers.provider_id') }}
-    end as provider_id,
+    organizations.care_site_id,
+    providers.provider_id_hash as provider_id,
     visits.extract_id,
     visits.source_line
 from visits
-left join {{ ref('stg_synthea__organizations') }} as organizations
+left join organizations
     on organizations.organization_id = visits.organization_id
-left join {{ ref('stg_synthea__providers') }} as providers
+left join providers
     on providers.provider_id = visits.provider_id
