@@ -35,15 +35,10 @@ Intended checks per kind (what the defect corrupts -> where it is counted):
 - duplicate_primary_keys: encounter copies are quarantined by the ingest (reason "duplicate
   Id"), one quarantine row per copy, and no isPrimaryKey check fails. Observation copies load
   and reach measurement/observation as repeated records (same person, concept, time, value,
-  encounter) with distinct ids: no DQD v2 check sees them (DQD has no duplicate-record check);
-  the test counts them with a duplicate-record query to prove they are all there. Proposed: a
-  project check per event table counting rows whose (person, concept, datetime, value, unit,
-  visit_detail) repeats.
-- unit_swaps: plausibleUnitConceptIds for glucose (3000483) and hemoglobin (3000963) (WARN,
-  5 %). Creatinine (3051825) and sodium (3000285) swaps are counted by no check: the catalogue
-  has no plausibleUnitConceptIds for them and the value ranges are per unit, so a row in the
-  wrong unit leaves their denominator. Proposed: add both to ``dqd_catalogue.UNIT_CHECKS``
-  (creatinine: 8840 mg/dL, 8749 umol/L; sodium: 8753 mmol/L).
+  encounter) with distinct ids, which DQD v2 has no check for: the project's
+  measureDuplicateRecords (WARN, 1 %) counts exactly the copies.
+- unit_swaps: plausibleUnitConceptIds for glucose (3000483), hemoglobin (3000963), creatinine
+  (3051825) and sodium (3000285) (WARN, 5 %); together they count every swapped row.
 - unmapped_codes: standardConceptRecordCompleteness and sourceConceptRecordCompleteness on
   condition_occurrence (WARN), violations = corrupted conditions.
 """
@@ -103,10 +98,10 @@ INTENDED: dict[str, tuple[list[str], set[str]]] = {
                                {"plausibleStartBeforeEnd"}),
     "missing_required_fields": (["standardConceptRecordCompleteness_person_gender_concept_id"],
                                 {"standardConceptRecordCompleteness"}),
-    "duplicate_primary_keys": ([], set()),
-    "unit_swaps": (["plausibleUnitConceptIds_measurement_measurement_concept_id_3000483",
-                    "plausibleUnitConceptIds_measurement_measurement_concept_id_3000963"],
-                   {"plausibleUnitConceptIds"}),
+    "duplicate_primary_keys": (["measureDuplicateRecords_measurement", "measureDuplicateRecords_observation"],
+                               {"measureDuplicateRecords"}),
+    "unit_swaps": ([f"plausibleUnitConceptIds_measurement_measurement_concept_id_{c}"
+                    for c in (3000483, 3000963, 3051825, 3000285)], {"plausibleUnitConceptIds"}),
     "unmapped_codes": (["standardConceptRecordCompleteness_condition_occurrence_condition_concept_id",
                         "sourceConceptRecordCompleteness_condition_occurrence_condition_source_concept_id"],
                        {"standardConceptRecordCompleteness", "sourceConceptRecordCompleteness"}),
@@ -230,12 +225,8 @@ def test_counts_match_the_defect_manifest(defect: Build) -> None:
         # Only the originals load and reach the CDM: one visit_detail per loaded encounter.
         assert defect.sql("SELECT count(*) FROM omop.visit_detail") == defect.sql("SELECT count(*) FROM raw.encounters")
         assert all(o.passed for name, o in defect.outcomes.items() if name.startswith("isPrimaryKey_"))
-        # The observation copies load and reach the CDM, where no DQD check sees them.
-        repeats = sum(defect.sql(
-            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM omop.{table} "
-            f"GROUP BY person_id, {concept}, {table}_datetime, value_as_number, value_source_value, unit_source_value, "
-            f"visit_detail_id HAVING count(*) > 1)")[0][0]
-            for table, concept in (("measurement", "measurement_concept_id"), ("observation", "observation_concept_id")))
+        # The observation copies load and reach the CDM as repeated records: the duplicate-record checks count them.
+        repeats = sum(_violated(defect, f"measureDuplicateRecords_{table}") for table in ("measurement", "observation"))
         assert repeats == affected["observations"] > 0
     elif kind == "unit_swaps":
         caught = sum(_violated(defect, name) for name in INTENDED[kind][0])
@@ -245,9 +236,7 @@ def test_counts_match_the_defect_manifest(defect: Build) -> None:
             "(measurement_concept_id, unit_concept_id) IN ((3000483, 8753), (3000963, 8840), (3051825, 8753), "
             "(3000285, 8840)) GROUP BY ALL"))
         assert sum(swapped.values()) == affected["observations"] > 0
-        assert caught == swapped[3000483] + swapped[3000963]
-        # creatinine and sodium swaps: counted by no check (see the module docstring)
-        assert swapped[3051825] > 0 and swapped[3000285] > 0
+        assert caught == sum(swapped.values()) and len(swapped) == 4
     elif kind == "unmapped_codes":
         for name in INTENDED[kind][0]:
             assert _violated(defect, name) == affected["conditions"] > 0

@@ -83,6 +83,8 @@ EXPECTED = {
     "measurePersonCompleteness_observation_period": ("Failed", 5, 7),
     "measureConditionEraCompleteness_condition_era": ("Failed", 2, 3),
     "measureObservationPeriodOverlap_observation_period": ("Failed", 2, 3),
+    # rows 4 and 5 repeat row 1 on the key columns present (person, concept, source value)
+    "measureDuplicateRecords_condition_occurrence": ("Failed", 2, 9),
     # field level
     "cdmField_person_year_of_birth": ("Passed", 0, 1),
     "cdmField_person_month_of_birth": ("Failed", 1, 1),

@@ -59,6 +59,9 @@ CHECK_TYPES: dict[str, tuple[str, str, str, str, str, str]] = {
                                         "persons with conditions but no condition_era"),
     "measureObservationPeriodOverlap": ("TABLE", "Verification", "Plausibility", "Temporal", "fatal",
                                         "observation periods overlapping another of the same person"),
+    # project check (DQD v2 has none): a copied source row reaches the CDM with a new id, so isPrimaryKey misses it
+    "measureDuplicateRecords": ("TABLE", "Verification", "Plausibility", "Uniqueness", "characterization",
+                                "{table} records repeating another's {ref}"),
     "cdmField": ("FIELD", "Verification", "Conformance", "Relational", "fatal", "{table}.{field} is present"),
     "isRequired": ("FIELD", "Validation", "Conformance", "Relational", "fatal", "{table}.{field} is not null"),
     "cdmDatatype": ("FIELD", "Verification", "Conformance", "Value", "fatal", "{table}.{field} holds integers"),
@@ -143,6 +146,23 @@ VALUE_RANGES: tuple[ValueRange, ...] = (
     ValueRange(3022192, 8840, 10, 10000, "triglycerides", _LAB),
 )
 VALUE_RANGE_THRESHOLD = 1.0
+
+DUPLICATE_RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "condition_occurrence": ("person_id", "condition_concept_id", "condition_start_datetime", "condition_end_datetime",
+                             "condition_source_value", "visit_detail_id"),
+    "drug_exposure": ("person_id", "drug_concept_id", "drug_exposure_start_datetime", "drug_exposure_end_datetime",
+                      "drug_source_value", "quantity", "visit_detail_id"),
+    "procedure_occurrence": ("person_id", "procedure_concept_id", "procedure_datetime", "procedure_source_value",
+                             "visit_detail_id"),
+    "device_exposure": ("person_id", "device_concept_id", "device_exposure_start_datetime", "device_source_value",
+                        "visit_detail_id"),
+    "measurement": ("person_id", "measurement_concept_id", "measurement_datetime", "value_as_number",
+                    "value_source_value", "unit_source_value", "visit_detail_id"),
+    "observation": ("person_id", "observation_concept_id", "observation_datetime", "value_as_number",
+                    "value_as_string", "value_source_value", "unit_source_value", "visit_detail_id"),
+}
+"""measureDuplicateRecords: the columns that make two event records the same record (everything but the id)."""
+DUPLICATE_RECORD_THRESHOLD = 1.0
 
 # (check instance name, severity, threshold, Dagster check name): project overrides of DQD's defaults
 PROJECT_OVERRIDES: dict[str, tuple[Severity, float | None, str]] = {
@@ -249,6 +269,9 @@ def default_catalogue(today: dt.date | None = None) -> tuple[QualityCheck, ...]:
     for table, fld, concept_id, name, units, threshold in dqd.UNIT_CHECKS:
         checks.append(_instance("plausibleUnitConceptIds", table, fld, threshold, ref=f"{name} ({concept_id})",
                                 params=(tuple(units),), concept_id=concept_id, suffix=str(concept_id)))
+    for table, keys in DUPLICATE_RECORD_KEYS.items():
+        checks.append(_instance("measureDuplicateRecords", table, None, DUPLICATE_RECORD_THRESHOLD,
+                                ref="(" + ", ".join(keys) + ")", params=(keys,)))
     for r in VALUE_RANGES:
         suffix = f"{r.concept_id}" + (f"_{r.unit_concept_id}" if r.unit_concept_id is not None else "")
         for check_type, bound in (("plausibleValueLow", r.low), ("plausibleValueHigh", r.high)):
@@ -609,6 +632,14 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                                         "ON a.person_id = b.person_id AND a.observation_period_id <> b.observation_period_id "
                                         "AND a.observation_period_start_date <= b.observation_period_end_date "
                                         "AND b.observation_period_start_date <= a.observation_period_end_date)",
+                                     f"(SELECT count(*) FROM {rel})"))
+        elif ct == "measureDuplicateRecords":
+            keys = [k for k in p[0] if k in cols]
+            if "person_id" not in keys:
+                plan.fixed[i] = ("Not Applicable", 0, 0, "person_id absent")
+                continue
+            plan.table_level.append((i, f"(SELECT count(*) FROM {rel}) - (SELECT count(*) FROM "
+                                        f"(SELECT 1 AS one FROM {rel} GROUP BY {', '.join(keys)}) g)",
                                      f"(SELECT count(*) FROM {rel})"))
         else:
             raise ValueError(f"unknown check type {ct!r} ({c.name})")

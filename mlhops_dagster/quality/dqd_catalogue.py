@@ -357,4 +357,7 @@ UNIT_CHECKS: tuple = (
     ('measurement', 'measurement_concept_id', 3000905, 'Leukocytes [#/volume] in Blood by Automated count', (8816, 8848, 8961, 9436, 9444), 5),
     ('measurement', 'measurement_concept_id', 3020891, 'Body temperature', (586323, 9289), 5),
     ('measurement', 'measurement_concept_id', 3024929, 'Platelets [#/volume] in Blood by Automated count', (8816, 8848, 8961, 9436, 9444), 5),
+    # project additions: DQD lists these units for the serum/plasma concepts (3016723, 3019550), not the blood ones
+    ('measurement', 'measurement_concept_id', 3051825, 'Creatinine [Mass/volume] in Blood', (8840, 8749), 5),  # mg/dL, umol/L
+    ('measurement', 'measurement_concept_id', 3000285, 'Sodium [Moles/volume] in Blood', (8753, 9557), 5),  # mmol/L, mEq/L
 )

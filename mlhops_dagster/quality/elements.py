@@ -39,7 +39,7 @@ UNIT_CODES: dict[int, str] = {
     8840: "mg/dL", 8753: "mmol/L", 8749: "umol/L", 8713: "g/dL", 8636: "g/L", 8751: "mg/L", 8554: "%",
     9579: "mmol/mol", 9529: "kg", 8739: "[lb_av]", 8504: "g", 8582: "cm", 9327: "[in_i]", 9330: "[in_us]",
     9546: "m", 586323: "Cel", 9289: "[degF]", 8876: "mm[Hg]", 9531: "kg/m2", 8541: "/min",
-    8483: "{counts}/min", 8848: "10*3/uL", 8961: "10*3/mm3", 9444: "10*9/L",
+    8483: "{counts}/min", 8848: "10*3/uL", 8961: "10*3/mm3", 9444: "10*9/L", 9557: "meq/L",
 }
 """UCUM unit concepts (OMOP concept id -> UCUM code): a row's unit is the code of its unit_concept_id
 when listed here, else its unit_source_value (how Synthea and most sources write units)."""
