@@ -9,7 +9,7 @@ reports what it does to this CDM, per element, and keeps every run's summary in
 import dagster as dg
 import pandas as pd
 
-from assets.quality import AFTER_FATAL_CHECKS_PASSED, DataQualityResource, cdm_key, dqa_report
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, DataQualityResource, cdm_key
 from mlhops_dagster.quality.elements import (
     CONCEPT_SET_ELEMENTS,
     persist_summary,
@@ -33,7 +33,7 @@ def _measurement_columns(con, schema: str) -> set[str]:
     kinds={"sql"},
     owners=["team:data-quality"],
     pool=DUCKDB_POOL,
-    deps=[dqa_report, *(cdm_key(t) for t in ELEMENT_TABLES)],
+    deps=[DQA_REPORT_KEY, *(cdm_key(t) for t in ELEMENT_TABLES)],
     automation_condition=AFTER_FATAL_CHECKS_PASSED,
     check_specs=[dg.AssetCheckSpec(
         "element_values_usable", asset="data_elements", blocking=False,

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from assets.data_elements import data_elements
-from assets.quality import AFTER_FATAL_CHECKS_PASSED, cdm_key, dqa_report
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, cdm_key
 from mlhops_dagster.features.readmission import (
     CDM_INPUT_TABLES,
     LABEL_COLUMN,
@@ -25,7 +25,7 @@ FEATURE_TABLE = "readmission_features"
     kinds={"sql", "parquet"},
     owners=["team:ml"],
     pool=DUCKDB_POOL,
-    deps=[dqa_report, data_elements, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
+    deps=[DQA_REPORT_KEY, data_elements, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
     automation_condition=AFTER_FATAL_CHECKS_PASSED,
     description=(
         "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
@@ -39,10 +39,10 @@ def readmission_features(
 ) -> dg.MaterializeResult:
     task = ReadmissionTask()
     with warehouse.connect() as con:
-        fatal = fatal_failures(latest_results(con), CDM_INPUT_TABLES)
+        fatal = fatal_failures(latest_results(con))  # every table whose checks run in this deployment
     if fatal:  # a run that did not re-run the checks (retraining, a schedule) must not read a CDM that failed them
         raise dg.Failure(
-            description=f"Fatal data-quality checks failed on the latest build of the CDM tables the features read: "
+            description=f"Fatal data-quality checks failed on the latest build of the CDM: "
                         f"{', '.join(fatal[:20])}. Fix the data and re-run pipeline_job (or refresh_job) so the checks "
                         "pass before features and models are rebuilt.",
             metadata={"fatal_failures": ", ".join(fatal)},

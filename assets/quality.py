@@ -38,8 +38,8 @@ from resources import DUCKDB_POOL, WarehouseResource
 CATALOGUE = default_catalogue()
 CATALOGUE_TABLES = sorted(checks_by_table(CATALOGUE))
 CHECKED_TABLES = sorted(CDM_INPUT_TABLES)
-"""The CDM tables the features read: their checks gate `dqa_report` and features (and they are the tables a
-site's own CDM must provide); the other CDM tables' checks run on every build but gate nothing downstream."""
+"""The CDM tables the features read: the tables a site's own CDM must provide, and the ones checked there.
+On a CDM we build, every table's checks run and a fatal failure on any of them blocks `dqa_report`."""
 
 
 class DataQualityResource(dg.ConfigurableResource):
@@ -161,37 +161,48 @@ own_cdm_quality_checks = [build_table_checks(table, checks) for table, checks in
                           if table in CHECKED_TABLES]
 
 
-@dg.asset(
-    group_name="quality",
-    kinds={"sql", "json"},
-    owners=["team:data-quality"],
-    pool=DUCKDB_POOL,
-    deps=[cdm_key(t) for t in CHECKED_TABLES],
-    automation_condition=AFTER_FATAL_CHECKS_PASSED,
-    description=(
-        "ML-DQA summary of the latest check results on the CDM tables (passed / failed / NA / error per Kahn "
-        "category, worst failures first) and a DataQualityDashboard-style JSON export. Every result of every run "
-        "is kept in `quality.check_results`."
-    ),
-)
-def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-               dqa: DataQualityResource) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
-        results = latest_results(con)
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")}
-    fatal = fatal_failures(results)
-    run_id = context.run.run_id
-    report_dir = Path(dqa.report_dir) if dqa.report_dir else Path(warehouse.path).parent / "quality"
-    path = write_dqd_json(report_dir / f"dqa_{run_id}.json", dqd_json(results, run_id, warehouse.cdm_schema))
-    return dg.MaterializeResult(
-        metadata={
-            "checks": len(results),
-            **{f"checks_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
-            "fatal_failures": ", ".join(fatal[:50]) or "none",
-            "summary": dg.MetadataValue.md(summary_markdown(results)),
-            "json_report": dg.MetadataValue.path(str(path)),
-        }
+def build_dqa_report(tables: list[str]) -> dg.AssetsDefinition:
+    """`dqa_report` after the checks of ``tables``: a fatal failure on any of them blocks it, and so the features."""
+
+    @dg.asset(
+        group_name="quality",
+        kinds={"sql", "json"},
+        owners=["team:data-quality"],
+        pool=DUCKDB_POOL,
+        deps=[cdm_key(t) for t in tables],
+        automation_condition=AFTER_FATAL_CHECKS_PASSED,
+        description=(
+            f"ML-DQA summary of the latest check results on the {len(tables)} CDM tables (passed / failed / NA / "
+            "error per Kahn category, worst failures first) and a DataQualityDashboard-style JSON export. Every "
+            "result of every run is kept in `quality.check_results`."
+        ),
     )
+    def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   dqa: DataQualityResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            results = latest_results(con)
+        counts = {s: sum(1 for r in results if r["status"] == s)
+                  for s in ("Passed", "Failed", "Not Applicable", "Error")}
+        fatal = fatal_failures(results)
+        run_id = context.run.run_id
+        report_dir = Path(dqa.report_dir) if dqa.report_dir else Path(warehouse.path).parent / "quality"
+        path = write_dqd_json(report_dir / f"dqa_{run_id}.json", dqd_json(results, run_id, warehouse.cdm_schema))
+        return dg.MaterializeResult(
+            metadata={
+                "checks": len(results),
+                **{f"checks_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
+                "fatal_failures": ", ".join(fatal[:50]) or "none",
+                "summary": dg.MetadataValue.md(summary_markdown(results)),
+                "json_report": dg.MetadataValue.path(str(path)),
+            }
+        )
+
+    return dqa_report
+
+
+dqa_report = build_dqa_report(CATALOGUE_TABLES)
+own_cdm_dqa_report = build_dqa_report(CHECKED_TABLES)
+DQA_REPORT_KEY = dqa_report.key
 
 
 def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:

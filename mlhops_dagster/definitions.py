@@ -25,6 +25,7 @@ from assets.quality import (
     build_mapping_rate_check,
     build_reconciliation_check,
     dqa_report,
+    own_cdm_dqa_report,
     own_cdm_quality_checks,
     quality_checks,
 )
@@ -120,7 +121,7 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     monitoring = build_monitoring_assets(months, calendar_window, unit="month")
     jobs = own_cdm_jobs()
     return dg.Definitions(
-        assets=[*build_cdm_source_specs(settings.cdm_source), dqa_report, data_elements, readmission_features,
+        assets=[*build_cdm_source_specs(settings.cdm_source), own_cdm_dqa_report, data_elements, readmission_features,
                 *training_assets, *evaluation_assets, model_registration, *monitoring],
         asset_checks=own_cdm_quality_checks,
         jobs=jobs,
