@@ -63,6 +63,20 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(patients=args.patients)
 
 
+def _rollback(args: argparse.Namespace) -> int:
+    from mlhops_dagster.modeling.registry import rollback_champion
+    from mlhops_dagster.settings import load_settings
+
+    settings = load_settings()
+    try:
+        result = rollback_champion(settings.mlflow_tracking_uri, args.model or settings.model_name)
+    except LookupError as err:
+        print(f"mlhops rollback: {err}", file=sys.stderr)
+        return 1
+    print(result.message)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mlhops_dagster.ehr.generator import DEFECT_INJECTORS, DRIFT_PRESETS
 
@@ -87,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate two extracts and run the whole pipeline on them")
     demo.add_argument("--patients", type=int, default=2000)
     demo.set_defaults(func=_demo)
+    rollback = sub.add_parser("rollback", help="move the registered model's `champion` alias back to the version "
+                                               "that held it before")
+    rollback.add_argument("--model", help="registered model name (default: the configured MLHOPS_MODEL_NAME)")
+    rollback.set_defaults(func=_rollback)
     return parser
 
 

@@ -49,6 +49,9 @@ __all__ = [
     "log_candidate",
     "log_evaluation",
     "register_best",
+    "apply_gate",
+    "rollback_champion",
+    "RollbackResult",
 ]
 
 CHAMPION = "champion"
@@ -56,6 +59,7 @@ CHALLENGER = "challenger"
 MODEL_ARTIFACT = "model"
 PLOT_ARTIFACT_DIR = "plots"
 MODEL_ID_TAG = "mlhops.model_id"
+CHAMPION_HISTORY_TAG = "mlhops.champion_history"  # registered-model tag: versions that held `champion`, oldest first
 
 _URI_LOCK = threading.RLock()
 
@@ -355,7 +359,7 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
     aliases = [CHALLENGER]
     client.set_registered_model_alias(model_name, CHALLENGER, version)
     if not has_champion:
-        client.set_registered_model_alias(model_name, CHAMPION, version)
+        _set_champion(client, model_name, version)
         aliases.append(CHAMPION)
         decision = "challenger+champion: best test AUROC; the model had no champion"
     else:
@@ -419,3 +423,75 @@ def load_model_by_alias(tracking_uri: str, model_name: str, alias: str = CHAMPIO
     with _mlflow_uris(tracking_uri):
         model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
     return model, version
+
+
+# --------------------------------------------------------------------------- #
+# promotion gate and rollback
+# --------------------------------------------------------------------------- #
+def _champion_history(client: MlflowClient, model_name: str) -> list[str]:
+    tags = client.get_registered_model(model_name).tags or {}
+    return [v for v in tags.get(CHAMPION_HISTORY_TAG, "").split(",") if v]
+
+
+def _set_champion(client: MlflowClient, model_name: str, version: str) -> None:
+    """Move `champion` to ``version`` and append it to the model's champion history (what rollback walks back)."""
+    client.set_registered_model_alias(model_name, CHAMPION, version)
+    history = _champion_history(client, model_name)
+    if not history or history[-1] != version:
+        history.append(version)
+    client.set_registered_model_tag(model_name, CHAMPION_HISTORY_TAG, ",".join(history))
+
+
+def apply_gate(tracking_uri: str, model_name: str, decision: Any) -> bool:
+    """Record a :class:`~mlhops_dagster.modeling.promotion.GateDecision` on the challenger's version (tags) and,
+    when it promotes, move `champion` to it. Returns whether `champion` moved."""
+    client = tracking_client(tracking_uri)
+    version = str(decision.challenger_version)
+    client.set_model_version_tag(model_name, version, "gate_decision", "promote" if decision.promote else "reject")
+    client.set_model_version_tag(model_name, version, "gate_reasons", "; ".join(decision.reasons)[:5000])
+    if not decision.promote:
+        return False
+    current = None
+    try:
+        current = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except Exception:  # noqa: BLE001 - no champion yet
+        current = None
+    if current == version:
+        return False
+    _set_champion(client, model_name, version)
+    return True
+
+
+@dataclass
+class RollbackResult:
+    model_name: str
+    from_version: str
+    to_version: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.model_name}: champion moved from version {self.from_version} back to {self.to_version}"
+
+
+def rollback_champion(tracking_uri: str, model_name: str) -> RollbackResult:
+    """Move `champion` back to the version that held it before the current one.
+
+    LookupError with a plain message when the model, its champion or an earlier champion does not exist.
+    """
+    from mlflow.exceptions import MlflowException
+
+    client = tracking_client(tracking_uri)
+    try:
+        current = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException as exc:
+        raise LookupError(f"model {model_name!r} has no champion to roll back ({exc.message})") from exc
+    earlier = _champion_history(client, model_name)
+    while earlier and earlier[-1] == current:
+        earlier.pop()
+    if not earlier:
+        raise LookupError(f"model {model_name!r}: version {current} is its first champion; nothing to roll back to")
+    previous = earlier[-1]
+    client.set_registered_model_alias(model_name, CHAMPION, previous)
+    client.set_registered_model_tag(model_name, CHAMPION_HISTORY_TAG, ",".join(earlier))
+    client.set_model_version_tag(model_name, current, "rolled_back", f"champion returned to version {previous}")
+    return RollbackResult(model_name, current, previous)
