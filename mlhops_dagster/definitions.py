@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource
 
 from assets.cdm_source import build_cdm_source_specs
 from assets.data_elements import data_elements
-from assets.evaluation import evaluation_assets, model_registration
+from assets.evaluation import evaluation_assets, model_promotion, model_registration
 from assets.features import readmission_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import omop_cdm
@@ -103,7 +103,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
         assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, data_elements, readmission_features,
-                *training_assets, *evaluation_assets, model_registration, batch_scores, drift_report],
+                *training_assets, *evaluation_assets, model_registration, model_promotion, batch_scores, drift_report],
         asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate),
                       # the reconciliation SQL is DuckDB's: on PostgreSQL, tests/test_dbt_postgres.py proves parity
                       *([build_reconciliation_check()] if settings.warehouse == "duckdb" else [])],
@@ -122,7 +122,7 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     jobs = own_cdm_jobs()
     return dg.Definitions(
         assets=[*build_cdm_source_specs(settings.cdm_source), own_cdm_dqa_report, data_elements, readmission_features,
-                *training_assets, *evaluation_assets, model_registration, *monitoring],
+                *training_assets, *evaluation_assets, model_registration, model_promotion, *monitoring],
         asset_checks=own_cdm_quality_checks,
         jobs=jobs,
         sensors=[build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],

@@ -49,6 +49,11 @@ def print_summary(settings: Settings, elapsed: float) -> None:
     for alias, version in sorted(model.aliases.items()):
         family = client.get_model_version(settings.model_name, version).tags.get("model_family", "")
         print(f"Registered {settings.model_name} v{version} {family} has alias '{alias}'")
+    if "challenger" in model.aliases:
+        tags = client.get_model_version(settings.model_name, model.aliases["challenger"]).tags
+        if "gate_decision" in tags:
+            print(f"Promotion gate on v{model.aliases['challenger']}: {tags['gate_decision']} "
+                  f"({tags.get('gate_reasons', '')})")
     for extract_id, share, n_drifted, n_columns, version in drift:
         print(f"Drift of {extract_id} vs champion v{version}'s training data: {share:.0%} of features "
               f"({n_drifted}/{n_columns})")

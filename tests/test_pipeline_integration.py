@@ -107,6 +107,16 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
     dp_event = instance.get_latest_materialization_event(dg.AssetKey("dp_mlp_model"))
     epsilon = dp_event.asset_materialization.metadata["dp_epsilon_spent"].value
     assert 0 < epsilon <= 3.0 * 1.05
+    # the full clinical evaluation reached MLflow, and the gate decided on the first version (nothing to beat)
+    for metric in ("test_calibration_slope", "test_e_avg", "test_ece", "test_fixed_sensitivity", "test_scaled_brier"):
+        assert metric in run.data.metrics, metric
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert {"evaluation/subgroups.csv", "evaluation/net_benefit.csv"} <= artifacts
+    gate = instance.get_latest_materialization_event(dg.AssetKey("model_promotion")).asset_materialization.metadata
+    assert gate["champion_version"].value == 1 and "| performance |" in gate["gate"].value
+    version_tags = client.get_model_version(settings.model_name, "1").tags
+    assert version_tags["gate_decision"] == gate["decision"].value
+    assert version_tags["gate_reasons"] == gate["reasons"].value
 
 
 def test_new_extract_is_scored_and_drift_reported(pipeline) -> None:

@@ -274,8 +274,10 @@ def log_candidate(
     return run_id
 
 
-def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], plot_png: bytes | None = None) -> None:
-    """Add (test) metrics and, if given, ``plots/evaluation.png`` to an existing candidate run."""
+def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], plot_png: bytes | None = None,
+                   plots: dict[str, bytes] | None = None, tables: dict[str, pd.DataFrame] | None = None) -> None:
+    """Add (test) metrics to an existing candidate run, with ``plots/evaluation.png`` and ``plots/<name>.png``
+    for each of ``plots`` and ``evaluation/<name>.csv`` for each of ``tables`` (subgroups, decision curve)."""
     import time
 
     from mlflow.entities import Metric
@@ -287,6 +289,14 @@ def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], pl
         client.log_batch(run_id, metrics=values)
     if plot_png is not None:
         _log_png(client, run_id, plot_png)
+    for name, png in (plots or {}).items():
+        _log_png(client, run_id, png, filename=f"{name}.png")
+    if tables:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, frame in tables.items():
+                path = Path(tmp) / f"{name}.csv"
+                frame.to_csv(path, index=False)
+                client.log_artifact(run_id, str(path), artifact_path="evaluation")
 
 
 def load_run_model(tracking_uri: str, run_id: str) -> Any:
