@@ -42,7 +42,7 @@ demo: install manifest instance
 	$(BIN)/mlhops demo
 
 test: install manifest
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=10
 
 ui: install manifest instance
 	@echo "Dagster UI on http://127.0.0.1:3000 (webserver + daemon; instance in $(DAGSTER_HOME))"
