@@ -46,7 +46,7 @@ EXAMPLES = 5
 
 def _surrogate_id_sql(*parts: str) -> str:
     """DuckDB twin of the dbt macro ``surrogate_id`` (md5 of the '|'-joined parts, 60 bits)."""
-    text = " || '|' || ".join(f"coalesce(cast({p} as varchar), '')" for p in parts)
+    text = "concat(" + ", '|', ".join(f"cast({p} as varchar)" for p in parts) + ")"  # concat skips nulls: ''
     return f"cast(('0x' || substr(md5({text}), 1, 15)) as bigint)"
 
 

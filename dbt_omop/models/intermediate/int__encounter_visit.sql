@@ -10,7 +10,8 @@
 --    Inpatient Visit"; otherwise the stay is 9201.
 -- 3. Remaining ER encounters of a person starting on the same day collapse into one 9203.
 -- 4. Every other encounter is its own visit (9202 Outpatient).
--- A collapsed visit's id is surrogate_id(its first encounter by start, then encounter id).
+-- A collapsed visit's id is surrogate_id(its first encounter by start, then encounter id);
+-- its span (first start, last end of its encounters) and encounter count are on every row.
 -- Every window orders on (start, encounter id), so ids never depend on row order.
 --
 -- Two ends per encounter. end_datetime (-> encounter_end_datetime) is repaired for the visit
@@ -155,7 +156,10 @@ grouped_visits as (
         ) as anchor_encounter_id,
         max(case when is_er_admission then 1 else 0 end) over (
             partition by patient_id, visit_key
-        ) as has_er_admission
+        ) as has_er_admission,
+        min(start_datetime) over (partition by patient_id, visit_key) as visit_start_datetime,
+        max(end_datetime) over (partition by patient_id, visit_key) as visit_end_datetime,
+        count(*) over (partition by patient_id, visit_key) as encounter_count
     from membership
     where visit_key not like 'encounter|%'
 ),
@@ -167,7 +171,10 @@ visits as (
         membership.*,
         membership.encounter_id as first_encounter_id,
         membership.encounter_id as anchor_encounter_id,
-        0 as has_er_admission
+        0 as has_er_admission,
+        membership.start_datetime as visit_start_datetime,
+        membership.end_datetime as visit_end_datetime,
+        1 as encounter_count
     from membership
     where membership.visit_key like 'encounter|%'
 ),
@@ -191,7 +198,6 @@ select
     {{ surrogate_id('visits.first_encounter_id') }} as visit_occurrence_id,
     {{ surrogate_id("'visit_detail'", 'visits.encounter_id') }} as visit_detail_id,
     visits.encounter_id,
-    visits.anchor_encounter_id,
     visits.encounter_id = visits.anchor_encounter_id as is_visit_anchor,
     visits.person_id,
     visits.patient_id,
@@ -209,6 +215,9 @@ select
     visits.start_datetime as encounter_start_datetime,
     visits.end_datetime as encounter_end_datetime,
     visits.recorded_end_datetime as encounter_recorded_end_datetime,
+    visits.visit_start_datetime,
+    visits.visit_end_datetime,
+    visits.encounter_count,
     visits.encounter_class,
     organizations.organization_id,
     organizations.care_site_id,

@@ -76,14 +76,12 @@ select
     routed.extract_id,
     routed.source_line,
     persons.person_id,
-    case when visits.patient_id = routed.patient_id then visits.visit_occurrence_id end as visit_occurrence_id,
-    case when visits.patient_id = routed.patient_id then visits.visit_detail_id end as visit_detail_id,
-    case when visits.patient_id = routed.patient_id then visits.provider_id end as provider_id,
+    case when visits.person_id = persons.person_id then visits.visit_occurrence_id end as visit_occurrence_id,
+    case when visits.person_id = persons.person_id then visits.visit_detail_id end as visit_detail_id,
+    case when visits.person_id = persons.person_id then visits.provider_id end as provider_id,
     routed.concept_id,
     routed.mapped_concept_id,
-    routed.target_domain_id,
     routed.source_code,
-    routed.source_vocabulary_id,
     routed.source_concept_id,
     routed.start_date,
     routed.start_datetime,
@@ -99,8 +97,10 @@ select
     end as unit_concept_id
 from routed
 -- encounter_id is unique in int__encounter_visit, so joining on it alone finds the same
--- row; it links only when the encounter belongs to the row's patient. Equality on two
--- 64-hex keys in the join would hash both for every event row.
+-- row; it links only when the encounter belongs to the row's patient, compared on the
+-- person ids (surrogate_id of the patient id on both sides): equality on two 64-hex keys in
+-- the join would hash both for every event row, and carrying the encounter's patient id
+-- through the join costs more than its bigint person id.
 left join {{ ref('int__encounter_visit') }} as visits
     on visits.encounter_id = routed.encounter_id
 inner join persons

@@ -1,35 +1,27 @@
+{{ config(materialized='view') }}
 -- The visit spine: one row per collapsed visit (see int__encounter_visit for the rules).
 -- Start/end: first start and last end of its encounters. Care site, provider and source
 -- value: those of its anchor encounter (the first inpatient encounter of a stay, else the
 -- first encounter).
-with spans as (
-    select
-        visit_occurrence_id,
-        min(encounter_start_datetime) as visit_start_datetime,
-        max(encounter_end_datetime) as visit_end_datetime,
-        count(*) as encounter_count
-    from {{ ref('int__encounter_visit') }}
-    group by visit_occurrence_id
-)
-
+-- The span and encounter count come from int__encounter_visit (windows over the visit's
+-- encounters there), so the spine is its anchor rows: a view, as reading it is a filtered
+-- scan (writing 1.4M rows with their 64-hex ids took ~2 s at 100k patients).
 select
-    anchors.visit_occurrence_id,
-    anchors.anchor_encounter_id as encounter_id,
-    anchors.person_id,
-    anchors.patient_id,
-    anchors.visit_concept_id,
-    cast(spans.visit_start_datetime as date) as visit_start_date,
-    spans.visit_start_datetime,
-    cast(spans.visit_end_datetime as date) as visit_end_date,
-    spans.visit_end_datetime,
-    anchors.encounter_class as visit_source_value,
-    anchors.organization_id,
-    anchors.care_site_id,
-    anchors.provider_id,
-    spans.encounter_count,
-    anchors.extract_id,
-    anchors.source_line
-from {{ ref('int__encounter_visit') }} as anchors
-inner join spans
-    on spans.visit_occurrence_id = anchors.visit_occurrence_id
-where anchors.is_visit_anchor
+    visit_occurrence_id,
+    encounter_id,
+    person_id,
+    patient_id,
+    visit_concept_id,
+    cast(visit_start_datetime as date) as visit_start_date,
+    visit_start_datetime,
+    cast(visit_end_datetime as date) as visit_end_date,
+    visit_end_datetime,
+    encounter_class as visit_source_value,
+    organization_id,
+    care_site_id,
+    provider_id,
+    encounter_count,
+    extract_id,
+    source_line
+from {{ ref('int__encounter_visit') }}
+where is_visit_anchor
