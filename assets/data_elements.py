@@ -22,12 +22,6 @@ from resources import DUCKDB_POOL, WarehouseResource
 ELEMENT_TABLES = ("person", "measurement", *sorted({e.table for e in CONCEPT_SET_ELEMENTS}))
 
 
-def _measurement_columns(con, schema: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                       "AND table_name = 'measurement'", [schema]).fetchall()
-    return {str(r[0]).lower() for r in rows}
-
-
 @dg.asset(
     group_name="quality",
     kinds={"sql"},
@@ -50,7 +44,7 @@ def _measurement_columns(con, schema: str) -> set[str]:
 def data_elements(context: dg.AssetExecutionContext, warehouse: WarehouseResource, dqa: DataQualityResource):
     with warehouse.connect() as con:
         schema = warehouse.cdm_schema
-        measurements = summarise_measurement_elements(con, schema, columns=_measurement_columns(con, schema))
+        measurements = summarise_measurement_elements(con, schema)
         concept_sets = summarise_concept_sets(con, schema)
         persist_summary(con, context.run.run_id, pd.concat([measurements, concept_sets], ignore_index=True))
     with_values = measurements[measurements["kept_pct"].notna()]

@@ -153,14 +153,17 @@ def model_registration(context: dg.AssetExecutionContext, mlflow_tracking: Mlflo
     )
 
 
-class PromotionConfig(dg.Config):
-    """The gate's limits (launchpad-editable); defaults as in :class:`GatePolicy`."""
+_POLICY = GatePolicy()
 
-    auroc_tolerance: float = 0.01
-    max_subgroup_auroc_gap: float = 0.10
-    calibration_slope_low: float = 0.8
-    calibration_slope_high: float = 1.25
-    require_data_quality: bool = True
+
+class PromotionConfig(dg.Config):
+    """The gate's limits (launchpad-editable); defaults are :class:`GatePolicy`'s."""
+
+    auroc_tolerance: float = _POLICY.auroc_tolerance
+    max_subgroup_auroc_gap: float = _POLICY.max_subgroup_auroc_gap
+    calibration_slope_low: float = _POLICY.calibration_slope_bounds[0]
+    calibration_slope_high: float = _POLICY.calibration_slope_bounds[1]
+    require_data_quality: bool = _POLICY.require_data_quality
 
 
 def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tuple[str | None, float | None, str]:

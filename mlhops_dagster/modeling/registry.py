@@ -461,10 +461,9 @@ def apply_gate(tracking_uri: str, model_name: str, decision: Any) -> bool:
     client.set_model_version_tag(model_name, version, "gate_reasons", "; ".join(decision.reasons)[:5000])
     if not decision.promote:
         return False
-    current = None
     try:
-        current = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except Exception:  # noqa: BLE001 - no champion yet
+        current = str(_version_by_alias(client, model_name, CHAMPION).version)
+    except LookupError:  # no champion yet
         current = None
     if current == version:
         return False
@@ -488,13 +487,11 @@ def rollback_champion(tracking_uri: str, model_name: str) -> RollbackResult:
 
     LookupError with a plain message when the model, its champion or an earlier champion does not exist.
     """
-    from mlflow.exceptions import MlflowException
-
     client = tracking_client(tracking_uri)
     try:
-        current = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException as exc:
-        raise LookupError(f"model {model_name!r} has no champion to roll back ({exc.message})") from exc
+        current = str(_version_by_alias(client, model_name, CHAMPION).version)
+    except LookupError as exc:
+        raise LookupError(f"model {model_name!r} has no champion to roll back ({exc})") from exc
     earlier = _champion_history(client, model_name)
     while earlier and earlier[-1] == current:
         earlier.pop()

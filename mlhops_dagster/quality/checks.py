@@ -646,7 +646,8 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
     return plan
 
 
-def _introspect(con, schemas: set[str]) -> dict[tuple[str, str], dict[str, str]]:
+def introspect_columns(con, schemas: set[str]) -> dict[tuple[str, str], dict[str, str]]:
+    """(schema, table) -> {column: data type} for every table of ``schemas`` (DuckDB and PostgreSQL)."""
     marks = ", ".join("?" for _ in schemas)
     rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
                        f"WHERE table_schema IN ({marks})", sorted(schemas)).fetchall()
@@ -659,7 +660,7 @@ def _introspect(con, schemas: set[str]) -> dict[tuple[str, str], dict[str, str]]
 def resolve_concept_relation(con, schema: str, candidates: tuple[str, ...] = ("vocab.concept", "vocab_athena.concept")):
     """The first of ``<schema>.concept`` and ``candidates`` that exists (None: concept checks do not apply)."""
     options = (f"{schema}.concept", *candidates)
-    found = _introspect(con, {o.split(".")[0] for o in options})
+    found = introspect_columns(con, {o.split(".")[0] for o in options})
     return next((o for o in options if tuple(o.split(".")) in found), None)
 
 
@@ -706,7 +707,7 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
     if concept_relation == "auto":
         concept_relation = resolve_concept_relation(con, schema)
     vocab_schema = concept_relation.split(".")[0] if concept_relation else schema
-    found = _introspect(con, {schema, vocab_schema})
+    found = introspect_columns(con, {schema, vocab_schema})
     columns = {t: cols for (s, t), cols in found.items() if s == schema}
     if concept_relation and tuple(concept_relation.split(".")) not in found:
         concept_relation = None

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mlhops_dagster.quality.checks import VALUE_RANGES
+from mlhops_dagster.quality.checks import VALUE_RANGES, introspect_columns
 
 RULES = ("as_recorded", "converted", "unit_assumed", "unit_unknown", "implausible", "no_value")
 """What happened to a measurement row of an element (a value survives only under the first three):
@@ -255,7 +255,11 @@ FROM (
 
 def summarise_measurement_elements(con, schema: str, elements: Sequence[MeasurementElement] = MEASUREMENT_ELEMENTS,
                                    columns: Collection[str] | None = None) -> pd.DataFrame:
-    """Per element: rows by rule, persons with a usable value, units and concepts seen (two grouped scans)."""
+    """Per element: rows by rule, persons with a usable value, units and concepts seen (two grouped scans).
+
+    ``columns``: the measurement table's columns; read from the database when not given."""
+    if columns is None:
+        columns = set(introspect_columns(con, {schema}).get((schema, "measurement"), {}))
     values = element_values_sql(schema, elements, columns)
     rows = con.execute(
         f"SELECT element_id, measurement_concept_id, recorded_unit, rule, count(*) AS n FROM ({values}) v "
