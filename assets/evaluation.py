@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from assets.features import FEATURE_TABLE
 from assets.training import FAMILIES
-from mlhops_dagster.features.readmission import FEATURE_COLUMNS, LABEL_COLUMN
+from mlhops_dagster.features.readmission import LABEL_COLUMN, model_feature_columns
 from mlhops_dagster.modeling.evaluation import (
     EvaluationConfig,
     age_band,
@@ -86,7 +86,7 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
         test = features[features["split"] == "test"].reset_index(drop=True)
         model = load_run_model(mlflow_tracking.tracking_uri, candidate["run_id"])
         y = test[LABEL_COLUMN].to_numpy()
-        scores = model.predict_proba(test[FEATURE_COLUMNS])[:, 1]
+        scores = model.predict_proba(test[model_feature_columns(test)])[:, 1]
         result = evaluate_candidate(y, scores, subgroups(test), EvaluationConfig())
         metrics = result.metrics
         combined = roc_pr_calibration_png(y, scores, title=f"{family} — test split")
@@ -174,7 +174,7 @@ def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tupl
         return None, None, "no champion"
     try:
         model, _ = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION)
-        scores = model.predict_proba(test[FEATURE_COLUMNS])[:, 1]
+        scores = model.predict_proba(test[model_feature_columns(test)])[:, 1]
         return info.version, float(roc_auc_score(test[LABEL_COLUMN], scores)), "re-scored on the same test window"
     except (KeyError, ValueError) as err:  # a champion trained on other feature columns
         recorded = info.metrics.get("test_auroc")

@@ -10,7 +10,7 @@ import pandas as pd
 from assets.evaluation import model_registration
 from assets.features import readmission_features
 from assets.raw import extract_partitions
-from mlhops_dagster.features.readmission import FEATURE_COLUMNS
+from mlhops_dagster.features.readmission import model_feature_columns
 from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias
 from mlhops_dagster.monitoring.drift import compute_drift
 from mlhops_dagster.monitoring.tracking import log_drift_run
@@ -80,7 +80,7 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         with warehouse.connect() as con:
             con.execute(MONITORING_DDL)
             rows = window_rows(con, window(context, con))
-            scores = model.predict_proba(rows[FEATURE_COLUMNS])[:, 1] if len(rows) else []
+            scores = model.predict_proba(rows[model_feature_columns(rows)])[:, 1] if len(rows) else []
             scored = pd.DataFrame({
                 "extract_id": extract_id, "visit_occurrence_id": rows["visit_occurrence_id"],
                 "person_id": rows["person_id"], "index_date": rows["index_date"], "score": scores,
@@ -124,7 +124,7 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         if current.empty or reference.empty:
             raise dg.Failure(description=f"No rows to compare for extract {extract_id} "
                                          f"(current {len(current)}, reference {len(reference)})")
-        result = compute_drift(reference, current, FEATURE_COLUMNS)
+        result = compute_drift(reference, current, model_feature_columns(reference))
         run_id, link = log_drift_run(
             mlflow_tracking.tracking_uri, f"{mlflow_tracking.experiment}_monitoring", mlflow_tracking.artifact_root,
             extract_id, champion.version, result, mlflow_tracking.ui_url,

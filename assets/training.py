@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.features import FEATURE_TABLE, readmission_features
-from mlhops_dagster.features.readmission import FEATURE_COLUMNS, LABEL_COLUMN, data_fingerprint
+from mlhops_dagster.features.readmission import LABEL_COLUMN, data_fingerprint, model_feature_columns
 from mlhops_dagster.modeling.registry import log_candidate
 from mlhops_dagster.modeling.trainers import (
     TrainedModel,
@@ -32,7 +32,7 @@ def train_split(feature_store: FeatureStoreResource) -> tuple[pd.DataFrame, pd.D
     train = features[features["split"] == "train"]
     if train[LABEL_COLUMN].nunique() < 2:
         raise dg.Failure(description="The training split holds a single class; more data is needed to train")
-    return features, train[FEATURE_COLUMNS], train[LABEL_COLUMN]
+    return features, train[model_feature_columns(features)], train[LABEL_COLUMN]
 
 
 def _trainers() -> dict[str, Callable[[pd.DataFrame, pd.Series, TrainingConfig], TrainedModel]]:
@@ -82,7 +82,7 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
             tags=tags, artifact_root=mlflow_tracking.artifact_root,
         )
         metadata: dict = {"mlflow_run_id": run_id, "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(run_id)),
-                          "train_rows": len(X_train), "features": len(FEATURE_COLUMNS),
+                          "train_rows": len(X_train), "features": X_train.shape[1],
                           "params": dg.MetadataValue.json({k: str(v) for k, v in trained.params.items()})}
         if trained.privacy:
             metadata.update({f"dp_{k}": float(v) for k, v in trained.privacy.items()})

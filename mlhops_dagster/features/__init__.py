@@ -13,6 +13,7 @@ from mlhops_dagster.features.readmission import (
     cohort_attrition,
     data_fingerprint,
     feature_columns,
+    model_feature_columns,
     temporal_split,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "cohort_attrition",
     "data_fingerprint",
     "feature_columns",
+    "model_feature_columns",
     "temporal_split",
 ]

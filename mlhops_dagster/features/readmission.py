@@ -390,6 +390,17 @@ ID_COLUMNS: list[str] = [
     "race_concept_id",
 ]
 LABEL_COLUMN: str = DEFAULT_TASK.label_column
+NON_FEATURE_COLUMNS: frozenset[str] = frozenset([*ID_COLUMNS, LABEL_COLUMN, "split"])
+
+
+def model_feature_columns(features: pd.DataFrame) -> list[str]:
+    """The model input columns of a feature table, in its column order.
+
+    Training, evaluation and monitoring read the columns from the table itself rather than
+    from :data:`FEATURE_COLUMNS`, so a catalogue whose columns depend on the data (features
+    kept by prevalence) travels with the snapshot it was computed on.
+    """
+    return [c for c in features.columns if c not in NON_FEATURE_COLUMNS]
 
 
 # --------------------------------------------------------------------------------------
