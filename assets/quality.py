@@ -231,7 +231,7 @@ def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
 
 
 def build_reconciliation_check() -> dg.AssetChecksDefinition:
-    """ERROR when a loaded raw row reached no CDM table, or a CDM event row has no source (DuckDB warehouse)."""
+    """ERROR when a loaded raw row reached no CDM table, or a CDM event row has no source (DuckDB or PostgreSQL warehouse)."""
 
     @dg.asset_check(asset=cdm_key("mapping_rate"), name="no_source_rows_lost", blocking=False, pool=DUCKDB_POOL,
                     description="Every loaded raw row (clinical events, encounters, patients) reached a CDM table, "

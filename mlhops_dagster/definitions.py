@@ -105,8 +105,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, data_elements, readmission_features,
                 *training_assets, *evaluation_assets, model_registration, model_promotion, batch_scores, drift_report],
         asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate),
-                      # the reconciliation SQL is DuckDB's: on PostgreSQL, tests/test_dbt_postgres.py proves parity
-                      *([build_reconciliation_check()] if settings.warehouse == "duckdb" else [])],
+                      build_reconciliation_check()],
         jobs=[ingest_job, pipeline_job, refresh_job, retraining_job, monitoring_job],
         sensors=[new_extract_sensor, build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
         schedules=[retraining_schedule],

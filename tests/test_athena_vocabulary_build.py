@@ -1,46 +1,23 @@
 """The OMOP build maps through an Athena-format vocabulary directory instead of the demo seeds.
 
-The test writes a tiny Athena download (tab-delimited, upper-case file names, YYYYMMDD dates)
-from the project's own demo vocabulary plus one extra code, loads it with the loader the
+The test writes a tiny Athena download (tests/athena_download.py: tab-delimited, upper-case file
+names, YYYYMMDD dates, the demo vocabulary plus one extra code), loads it with the loader the
 `athena_vocabulary` asset uses, and builds with ``--vars {vocabulary: athena}``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 
 import duckdb
 import pytest
+from athena_download import PNEUMONIA_CONCEPT, write_athena_directory
 from dbt_build import dbt_build
 
 from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION, DefectSpec, generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.omop.vocabulary import load_athena_vocabulary
-from mlhops_dagster.settings import DBT_PROJECT_DIR
-
-SEEDS = DBT_PROJECT_DIR / "seeds"
-PNEUMONIA_CONCEPT = 255848  # only the Athena directory knows the generator's "unmapped" SNOMED code
-
-
-def write_athena_directory(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for seed in ("concept", "concept_relationship", "vocabulary", "domain"):
-        with (SEEDS / f"{seed}.csv").open(newline="") as handle:
-            rows = list(csv.reader(handle))
-        header = rows[0]
-        if seed == "concept":
-            rows.append([str(PNEUMONIA_CONCEPT), "Pneumonia", "Condition", "SNOMED", "Clinical Finding", "S",
-                         UNMAPPED_CONDITION[0], "1970-01-01", "2099-12-31", ""])
-        if seed == "concept_relationship":
-            rows.append([str(PNEUMONIA_CONCEPT), str(PNEUMONIA_CONCEPT), "Maps to", "1970-01-01", "2099-12-31", ""])
-        dates = [i for i, name in enumerate(header) if name.endswith("_date")]
-        lines = ["\t".join(h.upper() if seed == "domain" else h for h in header)]
-        for row in rows[1:]:
-            lines.append("\t".join(v.replace("-", "") if i in dates else v for i, v in enumerate(row)))
-        (folder / f"{seed.upper()}.csv").write_text("\n".join(lines) + "\n")
-    return folder
 
 
 @pytest.fixture(scope="module")

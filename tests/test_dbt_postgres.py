@@ -23,6 +23,7 @@ from postgres_db import admin_connection
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.omop.reconciliation import reconcile
 from mlhops_dagster.warehouse import PostgresConnection, copy_duckdb_to_postgres
 
 psycopg2 = pytest.importorskip("psycopg2")
@@ -161,3 +162,39 @@ def test_every_cdm_table_has_identical_contents(warehouses):
         if sorted(map(repr, duck.execute(sql).fetchall())) != sorted(map(repr, _pg_rows(pg_con, sql))):
             different.append(table)
     assert different == []
+
+
+def test_reconciliation_on_postgres_matches_duckdb(warehouses):
+    """Every loaded raw row reaches the PostgreSQL CDM too, with the same per-source accounting as on DuckDB."""
+    duck, pg_con = warehouses
+    on_pg = reconcile(PostgresConnection(pg_con))
+    assert on_pg.ok, on_pg.problems()
+    assert on_pg.lost_rows == 0 and not any(on_pg.orphan_cdm_rows.values())
+    assert on_pg.sources["conditions"].raw_rows > 0 and on_pg.sources["patients"].reached_rows > 0
+    assert on_pg.as_rows() == reconcile(duck).as_rows()
+    assert _pg_rows(pg_con, "SELECT count(*) FROM pg_tables WHERE tablename LIKE '\\_recon\\_%'") == [(0,)]
+
+
+def test_reconciliation_on_postgres_flags_a_deleted_cdm_row(warehouses):
+    _, pg_con = warehouses
+    pg = PostgresConnection(pg_con)
+    pg.execute("BEGIN")  # the deletion is rolled back: the other tests compare the full CDM
+    try:
+        # A condition row with exactly one event, so deleting its CDM row loses the source row.
+        extract_id, line, event_id = pg.execute(
+            "SELECT extract_id, source_line, min(event_id) FROM omop_int.int__events "
+            "WHERE event_source = 'conditions' AND cdm_table = 'condition_occurrence' "
+            "GROUP BY extract_id, source_line HAVING count(*) = 1 ORDER BY source_line LIMIT 1"
+        ).fetchall()[0]
+        pg.execute("DELETE FROM omop.condition_occurrence WHERE condition_occurrence_id = ?", [event_id])
+        pg.execute("DELETE FROM omop.person WHERE person_id = (SELECT min(person_id) FROM omop.person)")
+        result = reconcile(pg)
+    finally:
+        pg.execute("ROLLBACK")
+    conditions, patients = result.sources["conditions"], result.sources["patients"]
+    assert not result.ok and result.lost_rows == 1 + patients.lost_rows
+    assert (conditions.lost_rows, conditions.lost_events, conditions.lost_examples) == (1, 1, [(extract_id, line)])
+    assert patients.lost_rows >= 1  # the person id recomputed from raw.patients no longer finds its row
+    assert all(s.ok for name, s in result.sources.items() if name not in ("conditions", "patients"))
+    assert _pg_rows(pg_con, "SELECT count(*) FROM omop.condition_occurrence WHERE condition_occurrence_id = "
+                            f"{int(event_id)}") == [(1,)]

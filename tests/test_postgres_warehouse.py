@@ -108,7 +108,7 @@ def test_new_extract_scored_and_drift_recorded_in_postgres(pg_pipeline) -> None:
 
 
 def test_athena_vocabulary_is_published_to_postgres_once(tmp_path) -> None:
-    from test_athena_vocabulary_build import write_athena_directory
+    from athena_download import write_athena_directory
 
     from assets.vocabulary import build_athena_vocabulary_asset
     from resources import WarehouseResource
@@ -132,3 +132,50 @@ def test_athena_vocabulary_is_published_to_postgres_once(tmp_path) -> None:
     assert (meta[0]["reused"].value, meta[1]["reused"].value) == (False, True)
     assert "CONCEPT_ANCESTOR" in meta[0]["warnings"].value  # the tiny download has none: drug_era would be empty
     assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
+ROUND_TRIP_TEXT = ["", None, 'a,b "quoted"\nline two \\ back\ttab', "Zoë ✓ 日本語", "NULL", "\\N", " "]
+
+
+def test_write_frame_keeps_empty_strings_apart_from_nulls(tmp_path) -> None:
+    """'' stays '' and None/NaN stay NULL on PostgreSQL (COPY CSV reads an unquoted empty field as NULL)."""
+    import duckdb
+
+    from mlhops_dagster.warehouse import write_frame
+
+    n = len(ROUND_TRIP_TEXT)
+    frame = pd.DataFrame({
+        "id": range(n), "text": ROUND_TRIP_TEXT,
+        "nan_text": [float("nan") if v is None else v for v in ROUND_TRIP_TEXT],  # pandas' own missing marker
+        "string": pd.array(ROUND_TRIP_TEXT, dtype="string"),
+        "score": [0.5, None, 1.25, float("inf"), 0.0, -2.5, 3.0],
+        "seen": pd.to_datetime(["2024-01-02 03:04:05.123456", None, *["2024-02-29"] * (n - 2)], format="ISO8601"),
+        "seen_tz": pd.to_datetime(["2024-01-02 03:04:05", None, *["2024-07-01"] * (n - 2)],
+                                  format="ISO8601").tz_localize("Europe/Berlin"),
+    })
+    expected_text = [(i, v, v, v) for i, v in enumerate(ROUND_TRIP_TEXT)]
+    text_sql = "SELECT id, text, nan_text, string FROM results.frame ORDER BY id"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as duck:
+        write_frame(duck, "results", "frame", frame)
+        duck_text = duck.execute(text_sql).fetchall()
+        duck_scores = duck.execute("SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' "
+                                   "FROM results.frame ORDER BY id").fetchall()
+    with throwaway_database("mlhops_frame") as database:
+        pg = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database).connect()
+        try:
+            write_frame(pg, "results", "frame", frame)
+            assert pg.execute(text_sql).fetchall() == expected_text
+            assert pg.execute("SELECT count(*) FROM results.frame WHERE text = ''").fetchall()[0][0] == 1
+            assert pg.execute("SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' "
+                              "FROM results.frame ORDER BY id").fetchall() == duck_scores
+            # Replacing one slice of rows goes through the same writer.
+            write_frame(pg, "results", "frame", frame.assign(id=frame["id"] + n, text=frame["text"].iloc[::-1].values),
+                        replace_where=("nan_text", ""))
+            text_by_id = dict(pg.execute("SELECT id, text FROM results.frame").fetchall())
+        finally:
+            pg.close()
+    assert duck_text == expected_text  # both backends store the same values
+    assert len(text_by_id) == 2 * n - 1  # the '' row was replaced, the NULL row was not
+    assert [text_by_id[n + i] for i in range(n)] == ROUND_TRIP_TEXT[::-1]
+    assert duck_scores[0] == (0.5, pd.Timestamp("2024-01-02 03:04:05.123456").to_pydatetime(), True)
+    assert duck_scores[1] == (None, None, None) and duck_scores[3][0] == float("inf")

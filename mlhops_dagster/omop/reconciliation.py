@@ -17,6 +17,10 @@ A loaded row that reaches no CDM table is a lost row; an event whose CDM row is 
 is a lost event (it catches a lost CDM row of a source row that fanned out); a CDM row
 whose id no event carries is an orphan. Encounters or patients delivered again by a later
 extract collapse onto the same CDM row by design and are not lost.
+
+Runs on either warehouse backend (a DuckDB connection or the PostgreSQL adapter); the few
+dialect differences (the surrogate id's hex-to-bigint cast, temporary tables, byte-wise text
+order) are kept in :class:`_Dialect`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+
+from mlhops_dagster.warehouse import PostgresConnection
+
+Connection = duckdb.DuckDBPyConnection | PostgresConnection
 
 CLINICAL_SOURCES = (
     "conditions", "medications", "immunizations", "procedures", "observations", "allergies", "devices",
@@ -44,10 +52,30 @@ EVENTS_RELATION = "omop_int.int__events"
 EXAMPLES = 5
 
 
-def _surrogate_id_sql(*parts: str) -> str:
-    """DuckDB twin of the dbt macro ``surrogate_id`` (md5 of the '|'-joined parts, 60 bits)."""
-    text = "concat(" + ", '|', ".join(f"cast({p} as varchar)" for p in parts) + ")"  # concat skips nulls: ''
-    return f"cast(('0x' || substr(md5({text}), 1, 15)) as bigint)"
+@dataclass(frozen=True)
+class _Dialect:
+    """What differs between DuckDB and PostgreSQL in this module's SQL."""
+
+    postgres: bool
+
+    @classmethod
+    def of(cls, con: Connection) -> _Dialect:
+        return cls(postgres=isinstance(con, PostgresConnection))
+
+    @property
+    def temp_schema(self) -> str:
+        return "pg_temp" if self.postgres else "temp.main"
+
+    def surrogate_id(self, *parts: str) -> str:
+        """Twin of the dbt macro ``surrogate_id`` (md5 of the '|'-joined parts, first 60 bits as a bigint)."""
+        text = "concat(" + ", '|', ".join(f"cast({p} as varchar)" for p in parts) + ")"  # concat skips nulls: ''
+        if self.postgres:
+            return f"cast(cast(('x' || substr(md5({text}), 1, 15)) as bit(60)) as bigint)"
+        return f"cast(('0x' || substr(md5({text}), 1, 15)) as bigint)"
+
+    def byte_order(self, expression: str) -> str:
+        """Text ordered byte-wise (DuckDB's only order), whatever the PostgreSQL database's collation."""
+        return f'{expression} collate "C"' if self.postgres else expression
 
 
 @dataclass
@@ -117,7 +145,7 @@ class Reconciliation:
         ]
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> int:
+def _scalar(con: Connection, sql: str, params: list | None = None) -> int:
     return int(con.execute(sql, params or []).fetchall()[0][0])
 
 
@@ -127,13 +155,22 @@ def _cdm_events_sql() -> str:
     )
 
 
-def _reconcile_clinical(con: duckdb.DuckDBPyConnection) -> dict[str, SourceReconciliation]:
-    con.execute(f"create or replace temp table _recon_cdm as {_cdm_events_sql()}")
+def _drop_temp_tables(con: Connection, dialect: _Dialect) -> None:
+    for table in ("_recon_cdm", "_recon_events"):
+        con.execute(f"drop table if exists {dialect.temp_schema}.{table}")
+
+
+def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceReconciliation]:
+    _drop_temp_tables(con, dialect)
+    con.execute(f"create temp table _recon_cdm as {_cdm_events_sql()}")
     con.execute(
-        "create or replace temp table _recon_events as select e.event_source, e.extract_id, e.source_line, "
+        "create temp table _recon_events as select e.event_source, e.extract_id, e.source_line, "
         "e.event_id, e.cdm_table, c.cdm_table as found_in "
         f"from {EVENTS_RELATION} e left join _recon_cdm c on c.cdm_id = e.event_id and c.cdm_table = e.cdm_table"
     )
+    if dialect.postgres:  # autovacuum never analyses temporary tables: give the planner their row counts
+        con.execute("analyze _recon_cdm")
+        con.execute("analyze _recon_events")
     result = {}
     for source in CLINICAL_SOURCES:
         raw = f"raw.{source}"
@@ -146,7 +183,7 @@ def _reconcile_clinical(con: duckdb.DuckDBPyConnection) -> dict[str, SourceRecon
         reached = _scalar(con, f"select count(e.source_line) {reached_join}", [source])
         examples = con.execute(
             f"select r.extract_id, r.source_line {reached_join} where e.source_line is null "
-            f"order by r.extract_id, r.source_line limit {EXAMPLES}", [source]
+            f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}", [source]
         ).fetchall()
         by_table = dict(con.execute(
             "select found_in, count(*) from _recon_events where event_source = ? and found_in is not null "
@@ -162,7 +199,7 @@ def _reconcile_clinical(con: duckdb.DuckDBPyConnection) -> dict[str, SourceRecon
     return result
 
 
-def _reconcile_entity(con: duckdb.DuckDBPyConnection, source: str, cdm_table: str, cdm_key: str,
+def _reconcile_entity(con: Connection, dialect: _Dialect, source: str, cdm_table: str, cdm_key: str,
                       id_sql: str) -> SourceReconciliation:
     """Raw entity rows (one CDM row per natural key) found by their recomputed surrogate id."""
     join = (f"from raw.{source} r left join (select distinct {cdm_key} as cdm_id from omop.{cdm_table}) c "
@@ -171,30 +208,31 @@ def _reconcile_entity(con: duckdb.DuckDBPyConnection, source: str, cdm_table: st
     reached = _scalar(con, f"select count(c.cdm_id) {join}")
     examples = con.execute(
         f"select r.extract_id, r.source_line {join} where c.cdm_id is null "
-        f"order by r.extract_id, r.source_line limit {EXAMPLES}"
+        f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}"
     ).fetchall()
     cdm_rows = _scalar(con, f"select count(distinct c.cdm_id) {join}")
     return SourceReconciliation(source, raw_rows, reached, {cdm_table: cdm_rows},
                                 lost_examples=[(str(x), int(y)) for x, y in examples])
 
 
-def reconcile(con: duckdb.DuckDBPyConnection) -> Reconciliation:
-    """Reconcile the raw tables of a built warehouse with its OMOP CDM tables.
+def reconcile(con: Connection) -> Reconciliation:
+    """Reconcile the raw tables of a built warehouse (DuckDB or PostgreSQL) with its OMOP CDM tables.
 
     Needs the ``raw`` schema from the ingest and a completed ``dbt build`` (schemas
     ``omop_int`` and ``omop``). Read-only apart from temporary tables, which it drops.
     """
+    dialect = _Dialect.of(con)
     try:
-        sources = _reconcile_clinical(con)
-        sources["encounters"] = _reconcile_entity(
-            con, "encounters", "visit_detail", "visit_detail_id", _surrogate_id_sql("'visit_detail'", "r.id"))
-        sources["patients"] = _reconcile_entity(con, "patients", "person", "person_id", _surrogate_id_sql("r.id"))
+        sources = _reconcile_clinical(con, dialect)
+        sources["encounters"] = _reconcile_entity(con, dialect, "encounters", "visit_detail", "visit_detail_id",
+                                                  dialect.surrogate_id("'visit_detail'", "r.id"))
+        sources["patients"] = _reconcile_entity(con, dialect, "patients", "person", "person_id",
+                                                dialect.surrogate_id("r.id"))
         orphans = dict(con.execute(
             f"select c.cdm_table, count(*) filter (where e.event_id is null) from _recon_cdm c "
             f"left join (select distinct event_id, cdm_table from {EVENTS_RELATION}) e "
             "on e.event_id = c.cdm_id and e.cdm_table = c.cdm_table group by c.cdm_table order by 1"
         ).fetchall())
     finally:
-        con.execute("drop table if exists temp.main._recon_cdm")
-        con.execute("drop table if exists temp.main._recon_events")
+        _drop_temp_tables(con, dialect)
     return Reconciliation(sources, {table: int(orphans.get(table, 0)) for table in EVENT_TABLES})

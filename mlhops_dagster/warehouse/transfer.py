@@ -1,7 +1,9 @@
 """Moving tables between DuckDB and PostgreSQL with ``COPY`` (CSV through a temporary file), and writing frames.
 
 Both engines write an unquoted empty field for NULL and ``""`` for an empty string, so the
-CSV dialect round-trips values exactly. Each copy into PostgreSQL is one transaction.
+CSV dialect round-trips values exactly. Frames bound for PostgreSQL are written by DuckDB's
+CSV writer too: pandas' ``to_csv`` writes ``''`` and NULL alike (an empty field), which
+``COPY`` reads back as NULL. Each copy into PostgreSQL is one transaction.
 """
 
 from __future__ import annotations
@@ -124,9 +126,22 @@ def _frame_pg_type(dtype) -> str:
         return "bigint" if dtype.itemsize > 4 else "integer"
     if pd.api.types.is_float_dtype(dtype):
         return "double precision"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "timestamptz"  # DuckDB writes the instant with its offset (as the DuckDB backend keeps TIMESTAMPTZ)
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "timestamp"
     return "text"
+
+
+def _frame_to_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The frame as headerless CSV in the dialect ``COPY ... (FORMAT csv)`` reads back exactly.
+
+    DuckDB's writer quotes ``''`` as ``""`` and leaves NULL (None, NaN, NaT, pd.NA) an
+    unquoted empty field; it reads the frame as the DuckDB backend of :func:`write_frame` does.
+    """
+    with duckdb.connect() as duck:
+        duck.register("mlhops_frame", frame)
+        duck.execute(f"COPY mlhops_frame TO {_lit(str(path))} (FORMAT csv, HEADER false)")
 
 
 def write_frame(con: duckdb.DuckDBPyConnection | PostgresConnection, schema: str, table: str, frame: pd.DataFrame,
@@ -158,7 +173,7 @@ def write_frame(con: duckdb.DuckDBPyConnection | PostgresConnection, schema: str
         else:
             con.execute(f"DELETE FROM {relation} WHERE {_q(replace_where[0])} = ?", [replace_where[1]])
         path = Path(tmp) / "frame.csv"
-        frame.to_csv(path, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
+        _frame_to_csv(frame, path)
         with path.open() as handle, con.raw.cursor() as cur:
             cur.copy_expert(f"COPY {relation} ({', '.join(_q(str(c)) for c in frame.columns)}) FROM STDIN "
                             "WITH (FORMAT csv)", handle)

@@ -1,7 +1,8 @@
 -- OMOP CDM v5.4 DRUG_ERA (standard OHDSI algorithm). Exposure end: the recorded end date,
 -- else start + 1 day. Exposures of a person and drug are first merged where they overlap
 -- (sub-exposures), then sub-exposures starting within var('drug_era_gap_days') (30) days of
--- the latest end so far form one era. gap_days = era length - days covered by exposures.
+-- the latest end so far form one era (both steps: macro era_collapse). gap_days = era
+-- length - days covered by exposures.
 -- Drug: with the Athena vocabulary (var vocabulary = 'athena') the RxNorm ingredient via
 -- concept_ancestor, as the standard algorithm requires. The demo vocabulary has no
 -- concept_ancestor, so eras are built per drug_concept_id (clinical drug) instead.
@@ -35,72 +36,16 @@ with exposures as (
     where exposure.drug_concept_id <> 0
 ),
 
-exposures_flagged as (
-    select
-        exposures.*,
-        case
-            when start_date <= max(end_date) over (partition by person_id, drug_concept_id order by start_date, drug_exposure_id rows between unbounded preceding and 1 preceding)
-                then 0
-            else 1
-        end as starts_new_sub
-    from exposures
-),
-
-exposures_numbered as (
-    select
-        exposures_flagged.*,
-        sum(starts_new_sub) over (
-            partition by person_id, drug_concept_id
-            order by start_date, drug_exposure_id
-            rows between unbounded preceding and current row
-        ) as sub_number
-    from exposures_flagged
-),
-
 sub_exposures as (
-    select
-        person_id,
-        drug_concept_id,
-        sub_number,
-        min(start_date) as sub_start_date,
-        max(end_date) as sub_end_date,
-        count(*) as exposure_count
-    from exposures_numbered
-    group by person_id, drug_concept_id, sub_number
-),
-
-subs_flagged as (
-    select
-        sub_exposures.*,
-        case
-            when sub_start_date <= {{ dbt.dateadd('day', var('drug_era_gap_days'), 'max(sub_end_date) over (partition by person_id, drug_concept_id order by sub_start_date, sub_number rows between unbounded preceding and 1 preceding)') }}
-                then 0
-            else 1
-        end as starts_new_era
-    from sub_exposures
-),
-
-subs_numbered as (
-    select
-        subs_flagged.*,
-        sum(starts_new_era) over (
-            partition by person_id, drug_concept_id
-            order by sub_start_date, sub_number
-            rows between unbounded preceding and current row
-        ) as era_number
-    from subs_flagged
+    {{ era_collapse('exposures', ['person_id', 'drug_concept_id'], tiebreak='drug_exposure_id', gap_days=0,
+                    aggregates={'exposure_count': 'count(*)'}, label='sub') }}
 ),
 
 eras as (
-    select
-        person_id,
-        drug_concept_id,
-        min(sub_start_date) as era_start_date,
-        max(sub_end_date) as era_end_date,
-        sum(exposure_count) as exposure_count,
-        sum({{ dbt.datediff('sub_start_date', 'sub_end_date', 'day') }}) as exposed_days
-    from subs_numbered
-    group by person_id, drug_concept_id, era_number
+    {{ era_collapse('sub_exposures', ['person_id', 'drug_concept_id'], tiebreak='sub_number',
+                    gap_days=var('drug_era_gap_days'), start_date='sub_start_date', end_date='sub_end_date',
+                    aggregates={'exposure_count': 'sum(exposure_count)',
+                                'exposed_days': 'sum(' ~ dbt.datediff('sub_start_date', 'sub_end_date', 'day') ~ ')'}) }}
 )
 
 select
