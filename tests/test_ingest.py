@@ -157,3 +157,17 @@ def test_complete_extract_detection(tmp_path: Path) -> None:
     write_extract(folder)
     assert is_complete_extract(folder)
     assert {f.name for f in FILES if f.required} <= {p.stem for p in folder.glob("*.csv")}
+
+
+def test_an_address_answer_is_loaded_without_its_value_and_counted(tmp_path: Path) -> None:
+    files = dict(TINY, observations=[*TINY["observations"],
+                                     f"2020-01-02T08:00:00Z,{P1},{E1},laboratory,56799-0,"
+                                     "What address do you live at?,1 Elm Street,,text"])
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load = ingest_extract(con, write_extract(tmp_path / "ex1", files), "ex1", KEY)
+    assert load.rows_quarantined == 0
+    assert load.files["observations"].rows_loaded == 3
+    assert load.files["observations"].values_redacted == 1
+    rows = con.execute("SELECT code, value FROM raw.observations ORDER BY code").fetchall()
+    assert ("56799-0", None) in rows and ("72166-2", "Never smoked") in rows
+    assert con.execute("SELECT count(*) FROM raw.observations WHERE value LIKE '%Elm Street%'").fetchall()[0][0] == 0

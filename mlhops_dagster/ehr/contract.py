@@ -68,6 +68,12 @@ PATIENT_IDENTIFIERS = (
     "BIRTHPLACE", "ADDRESS", "CITY", "COUNTY", "FIPS", "ZIP", "LAT", "LON",
 )
 
+# Observation codes whose VALUE is itself a direct identifier. Synthea's PRAPARE social-needs
+# survey asks LOINC 56799-0 "What address do you live at?" and stores the patient's street
+# address as the answer, so the row is clinical (it is kept) but its value must never pass
+# ingest: the value is loaded as NULL and counted in the file's ``values_redacted``.
+IDENTIFYING_OBSERVATION_CODES: frozenset[str] = frozenset({"56799-0"})
+
 FILES: tuple[ExtractFile, ...] = (
     ExtractFile(
         "patients",

@@ -21,7 +21,13 @@ from pathlib import Path
 
 import duckdb
 
-from mlhops_dagster.ehr.contract import FILES, SUCCESS_MARKER, Column, ExtractFile
+from mlhops_dagster.ehr.contract import (
+    FILES,
+    IDENTIFYING_OBSERVATION_CODES,
+    SUCCESS_MARKER,
+    Column,
+    ExtractFile,
+)
 from mlhops_dagster.governance.pseudonymise import register_pseudonym_udf
 
 RAW_SCHEMA = "raw"
@@ -49,6 +55,8 @@ class FileLoad:
     rows_quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     present: bool = True
+    values_redacted: int = 0
+    """Rows loaded with their VALUE nulled because the value is an identifier (address answers)."""
 
 
 @dataclass
@@ -234,6 +242,8 @@ class _FileLoader:
     def check(self) -> None:
         """Type every column and give each row that cannot be loaded a reason."""
         typed = [f"{_parse_expr(c, 's.' + c.name)} AS {c.name}" for c in self.spec.columns]
+        if self.spec.name == "observations":
+            typed = [self._redacted_value() if c.name == "value" else t for c, t in zip(self.spec.columns, typed, strict=True)]
         reasons = []
         for c in self.spec.columns:
             header = self.columns[c.name] or c.headers[0]
@@ -262,6 +272,13 @@ class _FileLoader:
         # The checked table holds every staged value now: free the staged copy early.
         self.con.execute(f"DROP TABLE IF EXISTS {self.stage}")
         self._flag_duplicates()
+
+    def _redacted_value(self) -> str:
+        """VALUE as loaded: NULL for identifier-bearing questions (their answer is an address), counted."""
+        codes = ", ".join(f"'{code}'" for code in sorted(IDENTIFYING_OBSERVATION_CODES))
+        self.report.values_redacted = int(self.con.execute(
+            f"SELECT count(*) FROM {self.stage} WHERE code IN ({codes}) AND value IS NOT NULL").fetchall()[0][0])
+        return f"CASE WHEN s.code IN ({codes}) THEN NULL ELSE s.value END AS value"
 
     def _flag_duplicates(self) -> None:
         key = self.spec.primary_key
