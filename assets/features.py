@@ -1,23 +1,42 @@
-"""Stage 4 — features: 30-day readmission cohort, labels and point-in-time features, temporal split."""
+"""Stage 4 — features: a prediction task's cohort, outcome label and point-in-time features, and the split."""
 
+from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from assets.data_elements import data_elements
 from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, cdm_key
+from mlhops_dagster.features.catalogue import SparseConcepts, catalogue_markdown
 from mlhops_dagster.features.readmission import (
     CDM_INPUT_TABLES,
     LABEL_COLUMN,
-    ReadmissionTask,
-    build_readmission_features,
+    build_features,
     data_fingerprint,
-    temporal_split,
+    split_features,
 )
+from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
 from mlhops_dagster.quality.report import fatal_failures, latest_results
 from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
 FEATURE_TABLE = "readmission_features"
+
+
+class FeaturesConfig(dg.Config):
+    """Which prediction task to build, how sparse concept flags are kept, and how rows are split."""
+
+    task_file: str | None = Field(
+        default=None,
+        description="YAML/JSON prediction task (a path, or a name in tasks/ such as t2d_incident_1y); "
+                    "default: the built-in 30-day readmission task",
+    )
+    min_prevalence: float = Field(default=0.01, ge=0.0, le=1.0,
+                                  description="keep a per-concept flag when at least this share of index events has it")
+    split: Literal["temporal", "person"] = Field(
+        default="temporal", description="temporal: later index dates test; person: persons shuffled, stratified")
+    test_fraction: float = Field(default=0.25, gt=0.0, lt=1.0)
+    seed: int = Field(default=42, description="seed of the person split")
 
 
 @dg.asset(
@@ -28,16 +47,24 @@ FEATURE_TABLE = "readmission_features"
     deps=[DQA_REPORT_KEY, data_elements, *(cdm_key(t) for t in CDM_INPUT_TABLES)],
     automation_condition=AFTER_FATAL_CHECKS_PASSED,
     description=(
-        "Cohort = adult inpatient stays with a discharge; label = another inpatient admission within 30 days; "
-        "features known strictly before discharge (demographics, prior-year conditions, drugs and visits, "
-        "latest plausible labs/vitals from the ML-DQA data elements, units harmonised). `split` is temporal: earlier discharges train, later ones test. "
-        "Written to `features.readmission` and a Parquet snapshot."
+        "Cohort, `outcome` label and point-in-time features of a prediction task (config `task_file`; default: "
+        "30-day readmission after an adult inpatient stay). Features in the OHDSI FeatureExtraction spirit: "
+        "demographics, concept-set groups and per-concept flags kept by prevalence in all-time/365/180/30-day "
+        "windows, lab/vital latest/min/max/count from the ML-DQA data elements, visit counts, distinct-concept "
+        "counts, Charlson index; all strictly before the index date. `split` is temporal by default (config "
+        "`split: person` for a person-stratified split). Written to `features.readmission` and a Parquet snapshot."
     ),
 )
 def readmission_features(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, feature_store: FeatureStoreResource
+    context: dg.AssetExecutionContext,
+    config: FeaturesConfig,
+    warehouse: WarehouseResource,
+    feature_store: FeatureStoreResource,
 ) -> dg.MaterializeResult:
-    task = ReadmissionTask()
+    try:
+        task = PredictionTask.from_file(config.task_file) if config.task_file else DEFAULT_TASK
+    except ValueError as err:
+        raise dg.Failure(description=str(err)) from err
     with warehouse.connect() as con:
         fatal = fatal_failures(latest_results(con))  # every table whose checks run in this deployment
     if fatal:  # a run that did not re-run the checks (retraining, a schedule) must not read a CDM that failed them
@@ -50,31 +77,43 @@ def readmission_features(
     # The feature SQL is DuckDB's: on PostgreSQL it runs over a snapshot of the CDM tables it reads.
     with warehouse.analytics(CDM_INPUT_TABLES) as con:
         try:
-            features = build_readmission_features(con, task, cdm_schema=warehouse.cdm_schema)
+            built = build_features(con, task, cdm_schema=warehouse.cdm_schema,
+                                   sparse=SparseConcepts(min_prevalence=config.min_prevalence))
         except ValueError as err:  # a CDM without the tables/columns the task needs (named in the message)
             raise dg.Failure(description=str(err)) from err
+    features = built.frame
     if features.empty:
-        raise dg.Failure(description="The readmission cohort is empty: no adult inpatient stay with a discharge")
+        raise dg.Failure(description=f"The cohort of task {task.name} is empty: {task.summary()}")
     try:
-        features["split"] = temporal_split(features)
-    except ValueError as err:  # too few distinct discharge dates to split in time
-        raise dg.Failure(description=f"Cannot split the readmission cohort in time: {err}") from err
+        features["split"] = split_features(features, config.split, config.test_fraction, config.seed)
+    except ValueError as err:  # too few distinct index dates (or persons) to split
+        raise dg.Failure(description=f"Cannot split the {task.name} cohort ({config.split}): {err}") from err
     with warehouse.connect() as con:
         write_frame(con, "features", "readmission", features)
     fingerprint = data_fingerprint(features)
     path = feature_store.write(FEATURE_TABLE, features)
     by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])
+    sparse_kept = built.sparse_kept
+    context.log.info(f"{task.name}: {len(features)} index events, {len(built.features)} features "
+                     f"({len(sparse_kept)} per-concept flags kept at prevalence >= {config.min_prevalence})")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(features),
+            "task": task.name,
+            "task_description": task.description,
+            "task_definition": task.summary(),
             "positives": int(features[LABEL_COLUMN].sum()),
-            "readmission_rate": round(float(features[LABEL_COLUMN].mean()), 4),
+            "outcome_rate": round(float(features[LABEL_COLUMN].mean()), 4),
+            "split": config.split,
             "train_rows": int(by_split.loc["train", "count"]) if "train" in by_split.index else 0,
             "test_rows": int(by_split.loc["test", "count"]) if "test" in by_split.index else 0,
             "index_date_min": str(features["index_date"].min()),
             "index_date_max": str(features["index_date"].max()),
+            "n_features": len(built.features),
+            "min_prevalence": config.min_prevalence,
+            "sparse_features_kept": dg.MetadataValue.json(sparse_kept),
+            "feature_catalogue": dg.MetadataValue.md(catalogue_markdown(built.features)),
             "data_fingerprint": fingerprint,
             "parquet": dg.MetadataValue.path(str(path)),
-            "task": str(task),
         }
     )

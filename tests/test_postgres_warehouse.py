@@ -86,7 +86,7 @@ def test_features_in_postgres_match_the_parquet_snapshot(pg_pipeline) -> None:
     settings, _, con = pg_pipeline
     parquet = pd.read_parquet(settings.data_dir / "features" / "readmission_features.parquet")
     assert _one(con, "SELECT count(*) FROM features.readmission") == len(parquet) > 0
-    assert _one(con, "SELECT sum(readmitted_30d) FROM features.readmission") == int(parquet["readmitted_30d"].sum())
+    assert _one(con, "SELECT sum(outcome) FROM features.readmission") == int(parquet["outcome"].sum())
 
 
 def test_reingest_replaces_one_extract_only(pg_pipeline) -> None:

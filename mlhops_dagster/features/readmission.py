@@ -1,44 +1,42 @@
-"""30-day readmission task: point-in-time correct cohort, label and features from OMOP CDM.
+"""Cohort, outcome label and point-in-time features of a prediction task, computed in DuckDB SQL.
 
-Everything is computed in SQL inside DuckDB (no Python row loops). The task (who is
-indexed, when, how long the time-at-risk is, what counts as the outcome) lives in the
-frozen :class:`ReadmissionTask`; the features live in a declarative catalogue of
-:class:`FeatureSpec` rows (:data:`FEATURE_CATALOGUE`). Both are plain data so that a later
-change can load them from configuration.
+The module keeps its historical name (the default task is 30-day readmission); what it builds
+is decided by a :class:`~mlhops_dagster.features.task.PredictionTask` (who is indexed when,
+exclusions, time-at-risk, outcome, censoring) and a feature catalogue of
+:class:`~mlhops_dagster.features.catalogue.FeatureSpec` rows. Everything runs in SQL inside
+DuckDB; no Python row loops.
 
-Cohort (one row per index stay)
--------------------------------
-1. Visits with ``visit_concept_id`` in ``task.index_visit_concept_ids`` (inpatient 9201,
-   ER+inpatient 262).
-2. ``visit_end_date`` (discharge) present and ``>= visit_start_date``.
-3. The person exists in ``person`` and is ``>= task.min_age`` full years old at discharge
-   (birth date from ``birth_datetime``, else ``year/month/day_of_birth`` with missing
-   month/day taken as 1).
-4. Alive at discharge: no ``death_date <= visit_end_date`` (this also drops deaths during
-   the stay).
-5. Enough follow-up (censoring, when ``task.require_full_follow_up``): a stay with no
-   observed readmission is kept only if the observation period containing the discharge
-   date runs until at least ``index_date + time_at_risk_days``. Stays whose discharge lies
-   in no observation period count as having no follow-up. A readmission that *was*
-   observed is always kept. Deaths after discharge are not handled as a competing risk:
-   such a stay is kept (label 0) if the observation period still covers the window, and
-   censored otherwise.
+Cohort (one row per index event; :func:`cohort_attrition` counts each step)
+--------------------------------------------------------------------------
+1. Index events (visits of the task's visit concepts, or condition occurrences of its concept set).
+2. A valid index date (for a discharge index: an end date on or after the start date).
+3. The person exists and is ``min_age``..``max_age`` full years old at the index date (birth date
+   from ``birth_datetime``, else ``year/month/day_of_birth``, a missing month/day taken as 1).
+4. Alive at the index date (no ``death_date <= index_date``).
+5. Prior observation (washout), when the task asks for it.
+6. One step per exclusion: no record of its concepts in its window.
+7. First qualifying event per person, when ``first_only``.
+8. Censoring, when ``require_full_follow_up``: an event without an observed outcome is kept only
+   when the observation period containing the index date reaches the end of the time-at-risk.
+   Deaths after the index date are not a competing risk: such an event is kept (label 0) when
+   the observation period still covers the time-at-risk, and censored otherwise.
 
-:func:`cohort_attrition` reports how many stays survive each step.
+The label column is always ``outcome`` (:data:`LABEL_COLUMN`): 1 when the task's outcome
+starts in ``[index + time_at_risk.start_day, index + time_at_risk.end_day]``, else 0.
 
-Index date and label
---------------------
-``index_date`` is the discharge date. The label (``task.label_column``, by default
-``readmitted_30d``) is 1 when another visit of the same person with a concept in
-``task.outcome_visit_concept_ids`` *starts* in ``(index_date, index_date + time_at_risk]``
-(a same-day readmission/transfer is not counted), else 0. Every qualifying stay is an index
-stay, including stays that are themselves readmissions.
+Features
+--------
+Point-in-time: every feature reads only records that started strictly before the index date.
+The SQL makes one pass per source table (the table joined once to the cohort, materialised),
+and derives every window from that pass by conditional aggregation: per (index event, concept
+set) the smallest "days since last active" for flags, ``FILTER``-ed counts per window for
+visits, and ``FILTER``-ed latest/min/max/count for labs. Sparse per-concept flags
+(:class:`~mlhops_dagster.features.catalogue.SparseConcepts`) need one extra prevalence query
+first, which decides their columns.
 
-Point-in-time correctness
--------------------------
-Every feature uses only records dated strictly before ``index_date``; records from the
-index stay itself dated before the discharge day are allowed. Prior-visit counts only count
-visits that started before the index stay started (so the index stay is never "prior").
+Splits: :func:`temporal_split` (the default: later index dates test) and :func:`person_split`
+(persons shuffled with a fixed seed, stratified by whether the person ever had the outcome; a
+person is never on both sides).
 """
 
 from __future__ import annotations
@@ -46,341 +44,30 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from mlhops_dagster.quality.elements import CONCEPT_SET_ELEMENTS, MEASUREMENT_COLUMNS, element, element_values_sql
-
-FeatureKind = Literal["demographic", "event_flag", "visit_count", "latest_value", "chronic_count"]
-Window = int | Literal["lookback", "history", "index"]
+from mlhops_dagster.features.catalogue import (
+    CHARLSON_CATEGORIES,
+    DEFAULT_SPARSE,
+    FeatureSpec,
+    SparseConcepts,
+    default_catalogue,
+)
+from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
+from mlhops_dagster.quality.elements import MEASUREMENT_COLUMNS, element_values_sql
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FEATURE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
-
-# --------------------------------------------------------------------------------------
-# Task definition
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadmissionTask:
-    """Parameters of the readmission prediction task (cohort, index date, time-at-risk, outcome).
-
-    Parameters
-    ----------
-    time_at_risk_days
-        Days after discharge in which a new outcome visit counts as a readmission.
-    lookback_days
-        Length of the ``"lookback"`` feature window ``[index_date - lookback_days, index_date)``.
-    min_age
-        Minimum age in full years at discharge.
-    index_visit_concept_ids
-        ``visit_concept_id`` values of the stays that form the cohort.
-    outcome_visit_concept_ids
-        ``visit_concept_id`` values of the visits that count as a readmission.
-    require_full_follow_up
-        Drop non-readmitted stays whose observation period ends before the time-at-risk does.
-    """
-
-    time_at_risk_days: int = 30
-    lookback_days: int = 365
-    min_age: int = 18
-    index_visit_concept_ids: tuple[int, ...] = (9201, 262)
-    outcome_visit_concept_ids: tuple[int, ...] = (9201, 262)
-    require_full_follow_up: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("time_at_risk_days", "lookback_days"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"ReadmissionTask.{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.min_age, int) or isinstance(self.min_age, bool) or self.min_age < 0:
-            raise ValueError(f"ReadmissionTask.min_age must be a non-negative integer, got {self.min_age!r}")
-        for name in ("index_visit_concept_ids", "outcome_visit_concept_ids"):
-            ids = getattr(self, name)
-            if not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-                raise ValueError(f"ReadmissionTask.{name} must be a non-empty tuple of integers, got {ids!r}")
-
-    @property
-    def label_column(self) -> str:
-        """Name of the label column, e.g. ``readmitted_30d``."""
-        return f"readmitted_{self.time_at_risk_days}d"
-
-
-DEFAULT_TASK = ReadmissionTask()
-
-
-# --------------------------------------------------------------------------------------
-# Feature catalogue
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """One model input column, declared as data.
-
-    Kinds and their meaning (all windows end strictly before ``index_date``):
-
-    ``demographic``
-        ``expression`` is a SQL expression over the cohort row ``c`` (columns
-        ``age_at_index``, ``gender_concept_id``, ``race_concept_id``,
-        ``ethnicity_concept_id``, ``visit_start_date``, ``index_date``). ``window="index"``.
-    ``event_flag``
-        1 if the person has a ``source`` record with a concept in ``concept_ids`` that
-        started before ``index_date`` and was still active in the window (its end date, or
-        its start date when the table has no end date, is on or after the window start; a
-        missing condition end date means "ongoing"), else 0.
-    ``visit_count``
-        Number of ``visit_occurrence`` rows with a concept in ``concept_ids`` that started
-        in the window and before the index stay started.
-    ``latest_value``
-        ``value_as_number`` of the most recent record (by date, then datetime, then id)
-        with a concept in ``concept_ids`` dated in the window; NaN when there is none.
-    ``chronic_count``
-        Number of ``event_flag`` features with ``chronic=True`` that are set. ``window="index"``.
-
-    ``window`` is a number of days before ``index_date``, ``"lookback"`` (the task's
-    ``lookback_days``), ``"history"`` (all prior history) or ``"index"`` (the index stay
-    itself; demographic and chronic_count features only). A missing datetime counts as
-    midnight of its date when ordering ``latest_value`` records.
-
-    Example: a 30-day creatinine feature is one more row in the catalogue::
-
-        FeatureSpec("lab_creatinine_30d", "Latest creatinine in 30 days", "latest_value",
-                    "measurement", (3051825,), window=30)
-    """
-
-    id: str
-    description: str
-    kind: FeatureKind
-    source: str
-    concept_ids: tuple[int, ...] = ()
-    window: Window = "lookback"
-    chronic: bool = False
-    expression: str | None = None
-
-    def __post_init__(self) -> None:
-        if not _FEATURE_ID.match(self.id):
-            raise ValueError(f"feature id {self.id!r} must be lower-case snake_case")
-        if self.kind == "demographic" and not self.expression:
-            raise ValueError(f"demographic feature {self.id!r} needs an expression")
-        if self.kind in ("event_flag", "visit_count", "latest_value"):
-            if self.source not in _EVENT_TABLES:
-                raise ValueError(f"feature {self.id!r}: unknown source table {self.source!r}")
-            if not self.concept_ids:
-                raise ValueError(f"feature {self.id!r} needs concept_ids")
-        if (self.window == "index") != (self.kind in ("demographic", "chronic_count")):
-            raise ValueError(
-                f"feature {self.id!r}: window 'index' is for (only) demographic and chronic_count features"
-            )
-        if isinstance(self.window, int) and (isinstance(self.window, bool) or self.window <= 0):
-            raise ValueError(f"feature {self.id!r}: window must be a positive number of days")
-
-    def window_days(self, task: ReadmissionTask) -> int | None:
-        """The window length in days for ``task`` (``None``: unbounded history)."""
-        if self.window == "lookback":
-            return task.lookback_days
-        if self.window in ("history", "index"):
-            return None
-        return int(self.window)
-
-
-@dataclass(frozen=True)
-class _EventTable:
-    concept: str
-    start: str
-    end: str | None = None
-    null_end_is_ongoing: bool = False
-    value: str | None = None
-    datetime: str | None = None
-    record_id: str | None = None
-    relation: str | None = None  # a CTE the rows come from, instead of the CDM table of that name
-    cdm_table: str | None = None  # the CDM table whose columns the rows need (default: the source name)
-
-
-_EVENT_TABLES: dict[str, _EventTable] = {
-    "condition_occurrence": _EventTable(
-        "condition_concept_id", "condition_start_date", "condition_end_date", null_end_is_ongoing=True
-    ),
-    "drug_exposure": _EventTable("drug_concept_id", "drug_exposure_start_date", "drug_exposure_end_date"),
-    "procedure_occurrence": _EventTable("procedure_concept_id", "procedure_date", "procedure_end_date"),
-    "observation": _EventTable(
-        "observation_concept_id",
-        "observation_date",
-        value="value_as_number",
-        datetime="observation_datetime",
-        record_id="observation_id",
-    ),
-    "measurement": _EventTable(
-        "measurement_concept_id",
-        "measurement_date",
-        value="value_as_number",
-        datetime="measurement_datetime",
-        record_id="measurement_id",
-    ),
-    "visit_occurrence": _EventTable("visit_concept_id", "visit_start_date", "visit_end_date"),
-    # measurement rows of the ML-DQA data elements: units harmonised, implausible values NULL
-    "data_element": _EventTable(
-        "measurement_concept_id",
-        "measurement_date",
-        value="value_as_number",
-        datetime="measurement_datetime",
-        record_id="measurement_id",
-        relation="element_values",
-        cdm_table="measurement",
-    ),
-}
-
-CDM_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "measurement",
-                    "observation", "death", "observation_period")
-"""The CDM tables the default task and catalogue read: a PostgreSQL snapshot copies these, their
+CDM_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "procedure_occurrence",
+                    "measurement", "observation", "death", "observation_period")
+"""The CDM tables the tasks and the catalogue read: a PostgreSQL snapshot copies these, their
 data-quality checks gate the features, and a site's own CDM must provide them."""
 
-_KNOWN_RACES = (8527, 8516, 8515)
-
-
-def _demographics() -> list[FeatureSpec]:
-    def demo(id_: str, description: str, expression: str) -> FeatureSpec:
-        return FeatureSpec(id_, description, "demographic", "person", window="index", expression=expression)
-
-    known = ", ".join(str(r) for r in _KNOWN_RACES)
-    return [
-        demo("age_at_index", "Age in full years at discharge", "c.age_at_index"),
-        demo(
-            "sex_male",
-            "1 if gender_concept_id is 8507 (male)",
-            "CASE WHEN c.gender_concept_id = 8507 THEN 1 ELSE 0 END",
-        ),
-        demo(
-            "race_white", "1 if race_concept_id is 8527 (White)", "CASE WHEN c.race_concept_id = 8527 THEN 1 ELSE 0 END"
-        ),
-        demo(
-            "race_black", "1 if race_concept_id is 8516 (Black)", "CASE WHEN c.race_concept_id = 8516 THEN 1 ELSE 0 END"
-        ),
-        demo(
-            "race_asian", "1 if race_concept_id is 8515 (Asian)", "CASE WHEN c.race_concept_id = 8515 THEN 1 ELSE 0 END"
-        ),
-        demo(
-            "race_other",
-            "1 if race is none of White/Black/Asian (incl. 0 = unknown)",
-            f"CASE WHEN c.race_concept_id IN ({known}) THEN 0 ELSE 1 END",
-        ),
-        demo(
-            "ethnicity_hispanic",
-            "1 if ethnicity_concept_id is 38003563 (Hispanic or Latino)",
-            "CASE WHEN c.ethnicity_concept_id = 38003563 THEN 1 ELSE 0 END",
-        ),
-        demo(
-            "length_of_stay_days",
-            "Index stay length in days (discharge date - admission date)",
-            "date_diff('day', c.visit_start_date, c.index_date)",
-        ),
-    ]
-
-
-# The model's labs and vitals (ML-DQA measurement elements, by element id; feature ids keep their names)
-_LAB_FEATURES: tuple[tuple[str, str], ...] = (
-    ("systolic_bp", "systolic_bp"),
-    ("diastolic_bp", "diastolic_bp"),
-    ("heart_rate", "heart_rate"),
-    ("respiratory_rate", "respiratory_rate"),
-    ("body_weight", "body_weight"),
-    ("bmi", "bmi"),
-    ("body_temperature", "body_temperature"),
-    ("creatinine", "creatinine"),
-    ("glucose", "glucose"),
-    ("hba1c", "hba1c"),
-    ("sodium", "sodium"),
-    ("potassium", "potassium"),
-    ("urea_nitrogen", "urea_nitrogen"),
-    ("hemoglobin", "hemoglobin"),
-    ("leukocytes", "leukocytes"),
-    ("platelets", "platelets"),
-    ("cholesterol", "cholesterol_total"),
-    ("ldl", "cholesterol_ldl"),
-)
-
-
-def _default_catalogue() -> tuple[FeatureSpec, ...]:
-    specs = _demographics()
-    for group in CONCEPT_SET_ELEMENTS:
-        if group.table == "condition_occurrence":
-            specs.append(FeatureSpec(f"cond_{group.id}", f"{group.description.capitalize()} active in the lookback "
-                                     "window", "event_flag", group.table, group.concept_ids, chronic=group.chronic))
-    for group in CONCEPT_SET_ELEMENTS:
-        if group.table == "observation":  # observations have no end date: any time before index
-            specs.append(FeatureSpec(f"cond_{group.id}", f"{group.description.capitalize()} recorded any time "
-                                     "before index", "event_flag", group.table, group.concept_ids, window="history",
-                                     chronic=group.chronic))
-    specs.append(
-        FeatureSpec(
-            "n_chronic_conditions",
-            "Number of chronic condition flags set (cond_* with chronic=True)",
-            "chronic_count",
-            "condition_occurrence",
-            window="index",
-        )
-    )
-    specs += [
-        FeatureSpec(
-            "prior_inpatient_visits",
-            "Inpatient stays (9201, 262) started in the lookback window before the index stay",
-            "visit_count",
-            "visit_occurrence",
-            (9201, 262),
-        ),
-        FeatureSpec(
-            "prior_er_visits",
-            "ER visits (9203, 262) started in the lookback window before the index stay",
-            "visit_count",
-            "visit_occurrence",
-            (9203, 262),
-        ),
-        FeatureSpec(
-            "prior_outpatient_visits",
-            "Outpatient visits (9202) started in the lookback window before the index stay",
-            "visit_count",
-            "visit_occurrence",
-            (9202,),
-        ),
-    ]
-    for group in CONCEPT_SET_ELEMENTS:
-        if group.table == "drug_exposure":
-            specs.append(FeatureSpec(f"drug_{group.id}", f"Exposure to {group.description} overlapping the lookback "
-                                     "window", "event_flag", group.table, group.concept_ids))
-    for name, element_id in _LAB_FEATURES:
-        lab = element(element_id)
-        specs.append(
-            FeatureSpec(
-                f"lab_{name}_latest",
-                f"Latest plausible {lab.description} in {lab.unit or 'its scale'} before index (data element "
-                f"{element_id}: units harmonised, implausible values dropped); NaN if never measured",
-                "latest_value",
-                "data_element",
-                lab.concept_ids,
-                window="history",
-            )
-        )
-    ids = [s.id for s in specs]
-    assert len(ids) == len(set(ids)), "duplicate feature ids"
-    return tuple(specs)
-
-
-FEATURE_CATALOGUE: tuple[FeatureSpec, ...] = _default_catalogue()
-"""The default feature definitions, in model-input column order."""
-
-
-def feature_columns(features: Sequence[FeatureSpec] = FEATURE_CATALOGUE) -> list[str]:
-    """Model input column names, in a fixed order."""
-    return [f.id for f in features]
-
-
-FEATURE_COLUMNS: list[str] = feature_columns()
 ID_COLUMNS: list[str] = [
     "person_id",
     "visit_occurrence_id",
@@ -389,8 +76,19 @@ ID_COLUMNS: list[str] = [
     "gender_concept_id",
     "race_concept_id",
 ]
-LABEL_COLUMN: str = DEFAULT_TASK.label_column
+LABEL_COLUMN: str = "outcome"
 NON_FEATURE_COLUMNS: frozenset[str] = frozenset([*ID_COLUMNS, LABEL_COLUMN, "split"])
+
+FEATURE_CATALOGUE: tuple[FeatureSpec, ...] = default_catalogue(DEFAULT_TASK)
+"""The fixed feature definitions of the default task, in column order (sparse flags follow them)."""
+
+
+def feature_columns(features: Sequence[FeatureSpec] = FEATURE_CATALOGUE) -> list[str]:
+    """Column names of ``features``, in order."""
+    return [f.id for f in features]
+
+
+FEATURE_COLUMNS: list[str] = feature_columns()
 
 
 def model_feature_columns(features: pd.DataFrame) -> list[str]:
@@ -404,8 +102,32 @@ def model_feature_columns(features: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
-# SQL generation
+# Source tables
 # --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    concept: str
+    start: str
+    end: str | None = None
+    null_end_is_ongoing: bool = False
+    end_optional: bool = False  # read the end date only where the table has it
+
+
+_SOURCES: dict[str, _Source] = {
+    "condition_occurrence": _Source("condition_concept_id", "condition_start_date", "condition_end_date",
+                                    null_end_is_ongoing=True),
+    "drug_exposure": _Source("drug_concept_id", "drug_exposure_start_date", "drug_exposure_end_date"),
+    "procedure_occurrence": _Source("procedure_concept_id", "procedure_date", "procedure_end_date", end_optional=True),
+    "observation": _Source("observation_concept_id", "observation_date"),
+    "measurement": _Source("measurement_concept_id", "measurement_date"),
+    "visit_occurrence": _Source("visit_concept_id", "visit_start_date", "visit_end_date"),
+}
+_DOMAIN_TABLE = {"condition": "condition_occurrence", "drug": "drug_exposure", "procedure": "procedure_occurrence",
+                 "observation": "observation", "visit": "visit_occurrence"}
+_ALIAS = {"condition_occurrence": "cond", "drug_exposure": "drug", "procedure_occurrence": "proc",
+          "observation": "obs", "measurement": "meas", "visit_occurrence": "visit"}
 
 
 def _quote(identifier: str) -> str:
@@ -416,8 +138,8 @@ def _ids(values: Sequence[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
-def _sql_int(value: int | None) -> str:
-    return "CAST(NULL AS INTEGER)" if value is None else f"CAST({int(value)} AS INTEGER)"
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
@@ -433,37 +155,45 @@ def _table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set
 
 
 _PERSON_REQUIRED = ("person_id", "gender_concept_id", "race_concept_id", "ethnicity_concept_id", "year_of_birth")
-_VISIT_REQUIRED = ("visit_occurrence_id", "person_id", "visit_concept_id", "visit_start_date", "visit_end_date")
 
 
-def _required_columns(features: Sequence[FeatureSpec], task: ReadmissionTask) -> dict[str, set[str]]:
-    required: dict[str, set[str]] = {
-        "person": set(_PERSON_REQUIRED),
-        "visit_occurrence": set(_VISIT_REQUIRED),
-        "death": {"person_id", "death_date"},
-    }
-    if task.require_full_follow_up:
-        required["observation_period"] = {
-            "person_id",
-            "observation_period_start_date",
-            "observation_period_end_date",
-        }
+def _required_columns(features: Sequence[FeatureSpec], task: PredictionTask,
+                      sparse: SparseConcepts | None) -> dict[str, set[str]]:
+    required: dict[str, set[str]] = {"person": set(_PERSON_REQUIRED), "death": {"person_id", "death_date"}}
+
+    def need(table: str, *cols: str) -> None:
+        required.setdefault(table, set()).update(cols)
+
+    def need_source(table: str, with_end: bool = True) -> None:
+        src = _SOURCES[table]
+        need(table, "person_id", src.concept, src.start)
+        if with_end and src.end and not src.end_optional:
+            need(table, src.end)
+
+    if task.index.domain == "visit":
+        need("visit_occurrence", "visit_occurrence_id", "person_id", "visit_concept_id", "visit_start_date")
+        if task.index.date == "visit_end":
+            need("visit_occurrence", "visit_end_date")
+    else:
+        need_source("condition_occurrence", with_end=False)
+    need_source(_DOMAIN_TABLE[task.outcome.domain], with_end=False)
+    if task.outcome.domain == "visit":
+        need("visit_occurrence", "visit_occurrence_id")
+    for exclusion in task.exclusions:
+        need_source(_DOMAIN_TABLE[exclusion.domain], with_end=False)
+    if task.require_full_follow_up or task.prior_observation_days:
+        need("observation_period", "person_id", "observation_period_start_date", "observation_period_end_date")
     for spec in features:
-        if spec.kind not in ("event_flag", "visit_count", "latest_value"):
-            continue
-        table = _EVENT_TABLES[spec.source]
-        cols = required.setdefault(table.cdm_table or spec.source, set())
-        if table.relation == "element_values":
-            cols |= set(MEASUREMENT_COLUMNS)
-        cols |= {"person_id", table.concept, table.start}
-        if spec.kind == "event_flag" and table.end:
-            cols.add(table.end)
-        if spec.kind == "visit_count":
-            cols.add("visit_occurrence_id")
-        if spec.kind == "latest_value":
-            if table.value is None:
-                raise ValueError(f"feature {spec.id!r}: table {spec.source!r} has no numeric value column")
-            cols.add(table.value)
+        if spec.kind == "event_flag" or spec.kind == "charlson":
+            need_source(spec.source)
+        elif spec.kind == "visit_count":
+            need("visit_occurrence", "visit_occurrence_id", "person_id", "visit_concept_id", "visit_start_date")
+        elif spec.kind == "measurement":
+            need("measurement", *MEASUREMENT_COLUMNS)
+        elif spec.kind == "distinct_concepts":
+            need_source(spec.source, with_end=False)
+    for source in sparse.sources if sparse else ():
+        need_source(source)
     return required
 
 
@@ -475,90 +205,153 @@ def _check_schema(available: dict[str, set[str]], required: dict[str, set[str]],
         if column not in available.get(table, set())
     ]
     if missing:
-        raise ValueError(f"OMOP CDM tables/columns missing for the readmission features: {', '.join(missing)}")
+        raise ValueError(f"OMOP CDM tables/columns missing for the prediction task and features: {', '.join(missing)}")
 
 
-def _cohort_ctes(task: ReadmissionTask, s: str, available: dict[str, set[str]]) -> str:
-    """CTEs ``index_candidates``, ``flagged`` (one row per candidate stay, with step flags) and ``cohort``."""
+# --------------------------------------------------------------------------------------
+# Cohort SQL
+# --------------------------------------------------------------------------------------
+
+
+def _date(expr: str) -> str:
+    return f"CAST({expr} AS DATE)"
+
+
+def _cohort_ctes(task: PredictionTask, s: str, available: dict[str, set[str]]) -> str:
+    """CTEs ``index_events``, ``flagged`` (one row per candidate event, with step flags) and ``cohort``."""
     person_cols = available.get("person", set())
     birth_parts = []
     if "birth_datetime" in person_cols:
         birth_parts.append("CAST(p.birth_datetime AS DATE)")
     month = "COALESCE(p.month_of_birth, 1)" if "month_of_birth" in person_cols else "1"
     day = "COALESCE(p.day_of_birth, 1)" if "day_of_birth" in person_cols else "1"
-    # try(): an impossible month/day makes the birth date NULL (stay excluded) instead of failing the query
+    # try(): an impossible month/day makes the birth date NULL (event excluded) instead of failing the query
     birth_parts.append(
         f"try(make_date(CAST(p.year_of_birth AS INTEGER), CAST({month} AS INTEGER), CAST({day} AS INTEGER)))"
     )
     birth_date = f"COALESCE({', '.join(birth_parts)})"
-    care_site = (
-        "v.care_site_id" if "care_site_id" in available.get("visit_occurrence", set()) else "CAST(NULL AS BIGINT)"
-    )
-    tar = int(task.time_at_risk_days)
+
+    if task.index.domain == "visit":
+        care_site = "v.care_site_id" if "care_site_id" in available.get("visit_occurrence", set()) else "NULL"
+        start = _date("v.visit_start_date")
+        if task.index.date == "visit_end":
+            index_date = _date("v.visit_end_date")
+            dates_ok = f"({index_date} IS NOT NULL AND {start} IS NOT NULL AND {index_date} >= {start})"
+        else:
+            index_date, dates_ok = start, f"({start} IS NOT NULL)"
+        events = f"""SELECT v.visit_occurrence_id, v.person_id, CAST({care_site} AS BIGINT) AS care_site_id,
+           {start} AS visit_start_date, {index_date} AS index_date, {dates_ok} AS dates_ok
+    FROM {s}.visit_occurrence v
+    WHERE v.visit_concept_id IN ({_ids(task.index.concept_ids)})"""
+    else:
+        cols = available.get("condition_occurrence", set())
+        visit = "x.visit_occurrence_id" if "visit_occurrence_id" in cols else "NULL"
+        start = _date("x.condition_start_date")
+        events = f"""SELECT CAST(MIN({visit}) AS BIGINT) AS visit_occurrence_id, x.person_id,
+           CAST(NULL AS BIGINT) AS care_site_id, {start} AS visit_start_date, {start} AS index_date,
+           {start} IS NOT NULL AS dates_ok
+    FROM {s}.condition_occurrence x
+    WHERE x.condition_concept_id IN ({_ids(task.index.concept_ids)})
+    GROUP BY x.person_id, {start}"""
+
+    tar = task.time_at_risk
+    if task.outcome.domain == "visit":
+        outcome_join = f"""JOIN {s}.visit_occurrence r
+      ON r.person_id = i.person_id
+     AND r.visit_occurrence_id IS DISTINCT FROM i.visit_occurrence_id
+     AND r.visit_concept_id IN ({_ids(task.outcome.concept_ids)})
+     AND {_date("r.visit_start_date")} BETWEEN i.index_date + {tar.start_day} AND i.index_date + {tar.end_day}"""
+    else:
+        outcome_join = f"""JOIN {s}.condition_occurrence r
+      ON r.person_id = i.person_id
+     AND r.condition_concept_id IN ({_ids(task.outcome.concept_ids)})
+     AND {_date("r.condition_start_date")} BETWEEN i.index_date + {tar.start_day} AND i.index_date + {tar.end_day}"""
+
     if task.require_full_follow_up:
         follow_up = (
-            f"(SELECT MAX(CAST(op.observation_period_end_date AS DATE)) FROM {s}.observation_period op "
+            f"(SELECT MAX({_date('op.observation_period_end_date')}) FROM {s}.observation_period op "
             "WHERE op.person_id = i.person_id "
-            "AND CAST(op.observation_period_start_date AS DATE) <= i.index_date "
-            "AND CAST(op.observation_period_end_date AS DATE) >= i.index_date)"
+            f"AND {_date('op.observation_period_start_date')} <= i.index_date "
+            f"AND {_date('op.observation_period_end_date')} >= i.index_date)"
         )
-        follow_up_ok = f"(o.visit_occurrence_id IS NOT NULL OR (i.follow_up_end IS NOT NULL AND i.follow_up_end >= i.index_date + {tar}))"
+        follow_up_ok = f"(o.row_id IS NOT NULL OR (i.follow_up_end IS NOT NULL AND i.follow_up_end >= i.index_date + {tar.end_day}))"
     else:
-        follow_up = "CAST(NULL AS DATE)"
-        follow_up_ok = "TRUE"
+        follow_up, follow_up_ok = "CAST(NULL AS DATE)", "TRUE"
+    if task.prior_observation_days:
+        washout = (
+            f"EXISTS (SELECT 1 FROM {s}.observation_period op WHERE op.person_id = i.person_id "
+            f"AND {_date('op.observation_period_start_date')} <= i.index_date - {int(task.prior_observation_days)} "
+            f"AND {_date('op.observation_period_end_date')} >= i.index_date)"
+        )
+    else:
+        washout = "TRUE"
+    exclusion_cols = []
+    for exclusion in task.exclusions:
+        src = _SOURCES[_DOMAIN_TABLE[exclusion.domain]]
+        x_start = _date(f"x.{src.start}")
+        lower = "" if exclusion.start_day is None else f" AND {x_start} >= i.index_date + {exclusion.start_day}"
+        exclusion_cols.append(
+            f"EXISTS (SELECT 1 FROM {s}.{_DOMAIN_TABLE[exclusion.domain]} x WHERE x.person_id = i.person_id "
+            f"AND x.{src.concept} IN ({_ids(exclusion.concept_ids)}) AND {x_start} <= i.index_date + {exclusion.end_day}"
+            f"{lower}) AS {_quote('excluded_' + exclusion.name)}"
+        )
+    exclusions = "".join(f",\n        {e}" for e in exclusion_cols)
+    age_ok = f"has_person AND age_at_index >= {int(task.min_age)}"
+    if task.max_age is not None:
+        age_ok += f" AND age_at_index <= {int(task.max_age)}"
+    eligible = " AND ".join(
+        ["dates_ok", f"({age_ok})", "alive", "washout_ok",
+         *(f"NOT {_quote('excluded_' + e.name)}" for e in task.exclusions)])
+    first_rank = (
+        f"CASE WHEN {eligible} THEN row_number() OVER (PARTITION BY person_id, ({eligible}) "
+        "ORDER BY index_date, row_id) END" if task.first_only else "1"
+    )
     return f"""
-index_candidates AS (
-    SELECT
-        v.visit_occurrence_id,
-        v.person_id,
-        {care_site} AS care_site_id,
-        CAST(v.visit_start_date AS DATE) AS visit_start_date,
-        CAST(v.visit_end_date AS DATE) AS index_date
-    FROM {s}.visit_occurrence v
-    WHERE v.visit_concept_id IN ({_ids(task.index_visit_concept_ids)})
+index_events AS (
+    SELECT e.*, row_number() OVER (ORDER BY e.person_id, e.index_date, e.visit_occurrence_id) AS row_id
+    FROM (
+    {events}
+    ) e
 ),
 first_death AS (
-    SELECT person_id, MIN(CAST(death_date AS DATE)) AS death_date
+    SELECT person_id, MIN({_date("death_date")}) AS death_date
     FROM {s}.death
     GROUP BY person_id
 ),
 index_with_follow_up AS (
     SELECT i.*, {follow_up} AS follow_up_end
-    FROM index_candidates i
+    FROM index_events i
 ),
-outcome AS (
-    SELECT i.visit_occurrence_id
-    FROM index_candidates i
-    JOIN {s}.visit_occurrence r
-      ON r.person_id = i.person_id
-     AND r.visit_occurrence_id <> i.visit_occurrence_id
-     AND r.visit_concept_id IN ({_ids(task.outcome_visit_concept_ids)})
-     AND CAST(r.visit_start_date AS DATE) > i.index_date
-     AND CAST(r.visit_start_date AS DATE) <= i.index_date + {tar}
-    GROUP BY i.visit_occurrence_id
+outcome_events AS (
+    SELECT i.row_id
+    FROM index_events i
+    {outcome_join}
+    GROUP BY i.row_id
 ),
 flagged_base AS (
     SELECT
+        i.row_id,
         i.visit_occurrence_id,
         i.person_id,
         i.care_site_id,
         i.visit_start_date,
         i.index_date,
-        i.follow_up_end,
+        i.dates_ok,
         p.person_id IS NOT NULL AS has_person,
         p.gender_concept_id,
         p.race_concept_id,
         p.ethnicity_concept_id,
-        d.death_date,
-        o.visit_occurrence_id IS NOT NULL AS readmitted,
+        d.death_date IS NULL OR d.death_date > i.index_date AS alive,
+        {washout} AS washout_ok,
+        o.row_id IS NOT NULL AS outcome,
         {follow_up_ok} AS follow_up_ok,
-        {birth_date} AS birth_date
+        {birth_date} AS birth_date{exclusions}
     FROM index_with_follow_up i
     LEFT JOIN {s}.person p ON p.person_id = i.person_id
     LEFT JOIN first_death d ON d.person_id = i.person_id
-    LEFT JOIN outcome o ON o.visit_occurrence_id = i.visit_occurrence_id
+    LEFT JOIN outcome_events o ON o.row_id = i.row_id
 ),
-flagged AS (
+flagged_age AS (
     SELECT
         b.*,
         CAST(
@@ -566,156 +359,236 @@ flagged AS (
             - CASE WHEN month(b.index_date) * 100 + day(b.index_date) < month(b.birth_date) * 100 + day(b.birth_date)
                    THEN 1 ELSE 0 END
             AS INTEGER
-        ) AS age_at_index,
-        (b.index_date IS NOT NULL AND b.visit_start_date IS NOT NULL AND b.index_date >= b.visit_start_date)
-            AS dates_ok
+        ) AS age_at_index
     FROM flagged_base b
+),
+flagged AS (
+    SELECT a.*, COALESCE({first_rank} = 1, FALSE) AS first_ok
+    FROM flagged_age a
 ),
 cohort AS (
     SELECT *
     FROM flagged
-    WHERE dates_ok
-      AND has_person
-      AND age_at_index >= {int(task.min_age)}
-      AND (death_date IS NULL OR death_date > index_date)
-      AND follow_up_ok
+    WHERE {eligible} AND first_ok AND follow_up_ok
 )"""
 
 
-def _event_blocks(
-    features: Sequence[FeatureSpec], task: ReadmissionTask, s: str, available: dict[str, set[str]]
-) -> list[str]:
-    """SELECTs yielding ``(visit_occurrence_id, feature_id, value DOUBLE)`` rows, one per (kind, source)."""
-    groups: dict[tuple[str, str], list[FeatureSpec]] = {}
+def _attrition_steps(task: PredictionTask) -> list[tuple[str, str]]:
+    age = f"age_{task.min_age}_to_{task.max_age}" if task.max_age is not None else f"age_at_least_{task.min_age}"
+    age_ok = f"has_person AND age_at_index >= {int(task.min_age)}"
+    if task.max_age is not None:
+        age_ok += f" AND age_at_index <= {int(task.max_age)}"
+    steps = [("index_events", "TRUE"), ("valid_index_date", "dates_ok"), (age, age_ok), ("alive_at_index", "alive")]
+    if task.prior_observation_days:
+        steps.append((f"prior_observation_{task.prior_observation_days}d", "washout_ok"))
+    steps += [(f"no_{e.name}", f"NOT {_quote('excluded_' + e.name)}") for e in task.exclusions]
+    if task.first_only:
+        steps.append(("first_per_person", "first_ok"))
+    if task.require_full_follow_up:
+        steps.append(("sufficient_follow_up", "follow_up_ok"))
+    return steps
+
+
+# --------------------------------------------------------------------------------------
+# Feature SQL
+# --------------------------------------------------------------------------------------
+
+
+def _gap(expr: str) -> str:
+    """Days from ``expr`` (a date) to the index date: positive = before index."""
+    return f"date_diff('day', {expr}, c.index_date)"
+
+
+def _horizon(start: str, horizon: int | None) -> str:
+    """Records older than every window of the pass are not read (``horizon``: the longest window)."""
+    return "" if horizon is None else f" AND {start} >= c.index_date - {int(horizon)}"
+
+
+def _source_base(source: str, s: str, available: dict[str, set[str]], horizon: int | None = None) -> str:
+    """One pass over ``source``: its records that started before each index date, with day gaps."""
+    src = _SOURCES[source]
+    cols = available.get(source, set())
+    start = _date(f"x.{src.start}")
+    if src.end and src.end in cols:
+        open_end = "DATE '9999-12-31'" if src.null_end_is_ongoing else start
+        active = f"COALESCE({_date(f'x.{src.end}')}, {open_end})"
+    else:
+        active = start
+    extra, where = "", ""
+    if source == "visit_occurrence":
+        extra = ", x.visit_occurrence_id"
+        where = (" AND x.visit_occurrence_id IS DISTINCT FROM c.visit_occurrence_id"
+                 f" AND {start} < c.visit_start_date")
+    return f"""SELECT c.row_id, x.{src.concept} AS concept_id, {_gap(start)} AS start_gap,
+           {_gap(active)} AS active_gap{extra}
+    FROM cohort c
+    JOIN {s}.{source} x ON x.person_id = c.person_id
+    WHERE {start} < c.index_date{_horizon(start, horizon)}{where}"""
+
+
+def _measurement_base(s: str, available: dict[str, set[str]], horizon: int | None = None) -> str:
+    cols = available.get("measurement", set())
+    start = "CAST(x.measurement_date AS DATE)"
+    key = [start]
+    if "measurement_datetime" in cols:  # a missing time sorts first within its day (as midnight)
+        key.append(f"COALESCE(CAST(x.measurement_datetime AS TIMESTAMP), CAST({start} AS TIMESTAMP))")
+    if "measurement_id" in cols:
+        key.append("COALESCE(x.measurement_id, -1)")
+    key.append("x.value")  # last-resort deterministic tie-break
+    return f"""SELECT c.row_id, x.measurement_concept_id AS concept_id, {_gap(start)} AS start_gap, x.value,
+           ({", ".join(key)}) AS order_key
+    FROM cohort c
+    JOIN (SELECT *, CAST(value_as_number AS DOUBLE) AS value
+          FROM ({element_values_sql(s, columns=cols)}) ev WHERE value_as_number IS NOT NULL) x
+      ON x.person_id = c.person_id
+    WHERE {start} < c.index_date{_horizon(start, horizon)}"""
+
+
+def _win(window: int | None) -> str:
+    return "all" if window is None else str(int(window))
+
+
+def _within(window: int | None, gap: str = "start_gap") -> str:
+    return "TRUE" if window is None else f"{gap} <= {int(window)}"
+
+
+@dataclass
+class _FeatureSql:
+    ctes: list[str] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # feature id -> final SELECT expression
+
+
+def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, set[str]]) -> _FeatureSql:
+    out = _FeatureSql()
+    by_source: dict[str, list[FeatureSpec]] = {}
     for spec in features:
-        if spec.kind in ("event_flag", "visit_count", "latest_value"):
-            groups.setdefault((spec.kind, spec.source), []).append(spec)
+        if spec.kind != "demographic":
+            by_source.setdefault(spec.source, []).append(spec)
+    charlson = [c for c in CHARLSON_CATEGORIES if c.concept_ids]
 
-    blocks = []
-    for (kind, source), specs in groups.items():
-        table = _EVENT_TABLES[source]
-        spec_rows = ", ".join(
-            f"('{spec.id}', {int(concept)}, {_sql_int(spec.window_days(task))})"
-            for spec in specs
-            for concept in spec.concept_ids
-        )
-        spec_values = f"(VALUES {spec_rows}) AS sp(feature_id, concept_id, window_days)"
-        start = f"CAST(x.{table.start} AS DATE)"
-        relation = table.relation or f"{s}.{source}"
-        join = (
-            f"FROM cohort c\n"
-            f"    JOIN {relation} x ON x.person_id = c.person_id\n"
-            f"    JOIN {spec_values} ON sp.concept_id = x.{table.concept}"
-        )
-        if kind == "event_flag":
-            if table.end:
-                end = f"CAST(x.{table.end} AS DATE)"
-                open_end = "DATE '9999-12-31'" if table.null_end_is_ongoing else start
-                active = f"COALESCE({end}, {open_end})"
-            else:
-                active = start
-            blocks.append(
-                f"""SELECT c.visit_occurrence_id, sp.feature_id, 1.0 AS value
-    {join}
-    WHERE {start} < c.index_date
-      AND (sp.window_days IS NULL OR {active} >= c.index_date - sp.window_days)
-    GROUP BY c.visit_occurrence_id, sp.feature_id"""
-            )
-        elif kind == "visit_count":
-            blocks.append(
-                f"""SELECT c.visit_occurrence_id, sp.feature_id, CAST(COUNT(DISTINCT x.visit_occurrence_id) AS DOUBLE) AS value
-    {join}
-    WHERE x.visit_occurrence_id <> c.visit_occurrence_id
-      AND {start} < c.visit_start_date
-      AND {start} < c.index_date
-      AND (sp.window_days IS NULL OR {start} >= c.index_date - sp.window_days)
-    GROUP BY c.visit_occurrence_id, sp.feature_id"""
-            )
-        else:  # latest_value: arg_max over a (date, datetime, id, value) key; faster than a window
-            cols = available.get(table.cdm_table or source, set())
-            key = [start]
-            if table.datetime and table.datetime in cols:
-                # a missing time sorts first within its day (as midnight)
-                key.append(f"COALESCE(CAST(x.{table.datetime} AS TIMESTAMP), CAST({start} AS TIMESTAMP))")
-            if table.record_id and table.record_id in cols:
-                key.append(f"COALESCE(x.{table.record_id}, -1)")
-            key.append(f"CAST(x.{table.value} AS DOUBLE)")  # last-resort deterministic tie-break
-            blocks.append(
-                f"""SELECT c.visit_occurrence_id, sp.feature_id,
-           arg_max(CAST(x.{table.value} AS DOUBLE), ({", ".join(key)})) AS value
-    {join}
-    WHERE x.{table.value} IS NOT NULL
-      AND {start} < c.index_date
-      AND (sp.window_days IS NULL OR {start} >= c.index_date - sp.window_days)
-    GROUP BY c.visit_occurrence_id, sp.feature_id"""
-            )
-    return blocks
-
-
-def _feature_select(features: Sequence[FeatureSpec]) -> list[str]:
-    chronic_flags = [f.id for f in features if f.kind == "event_flag" and f.chronic]
-    exprs = []
+    for source, specs in by_source.items():
+        alias = _ALIAS[source]
+        base, keyed, pivot, rowagg = f"b_{alias}", f"k_{alias}", f"p_{alias}", f"r_{alias}"
+        if source == "measurement":
+            values = [sp for sp in specs if sp.kind == "measurement"]
+            horizon = None if any(sp.window is None for sp in values) else max((sp.window for sp in values), default=1)
+            out.ctes.append(f"{base} AS MATERIALIZED (\n    {_measurement_base(s, available, horizon)}\n)")
+            distinct = [sp for sp in specs if sp.kind == "distinct_concepts"]
+            if distinct:  # distinct concepts count every measurement, not only the harmonised elements
+                horizon = None if any(sp.window is None for sp in distinct) else max(sp.window for sp in distinct)
+                out.ctes.append(f"b_mraw AS MATERIALIZED (\n    {_source_base(source, s, available, horizon)}\n)")
+        else:
+            # flags count records still active in the window, whatever their start: no horizon for them
+            horizon = None if any(sp.window is None or sp.kind in ("event_flag", "charlson") for sp in specs) else max(
+                sp.window for sp in specs)
+            out.ctes.append(f"{base} AS MATERIALIZED (\n    {_source_base(source, s, available, horizon)}\n)")
+        # concept sets of this source -> keys
+        keys: dict[tuple[int, ...], str] = {}
+        for spec in specs:
+            if spec.kind in ("event_flag", "visit_count", "measurement"):
+                keys.setdefault(tuple(spec.concept_ids), f"k{len(keys)}")
+        if any(sp.kind == "charlson" for sp in specs):
+            for cat in charlson:
+                keys.setdefault(tuple(cat.concept_ids), f"k{len(keys)}")
+        if keys:
+            values = ", ".join(f"({_text(k)}, {int(c)})" for ids, k in keys.items() for c in ids)
+            windows = sorted({sp.window for sp in specs if sp.kind in ("visit_count", "measurement")},
+                             key=lambda w: -1 if w is None else w)
+            aggs = ["min(b.active_gap) AS active_gap"] if source != "measurement" else []
+            if source == "visit_occurrence":
+                aggs += [f"count(DISTINCT b.visit_occurrence_id) FILTER (WHERE {_within(w, 'b.start_gap')}) "
+                         f"AS n_{_win(w)}" for w in windows]
+            if source == "measurement":
+                for w in windows:
+                    cond = _within(w, "b.start_gap")
+                    aggs += [f"arg_max(b.value, b.order_key) FILTER (WHERE {cond}) AS latest_{_win(w)}",
+                             f"min(b.value) FILTER (WHERE {cond}) AS min_{_win(w)}",
+                             f"max(b.value) FILTER (WHERE {cond}) AS max_{_win(w)}",
+                             f"count(*) FILTER (WHERE {cond}) AS count_{_win(w)}"]
+            out.ctes.append(f"""{keyed} AS (
+    SELECT b.row_id, k.key, {", ".join(aggs)}
+    FROM {base} b
+    JOIN (VALUES {values}) AS k(key, concept_id) ON k.concept_id = b.concept_id
+    GROUP BY b.row_id, k.key
+)""")
+            pivots = []
+            for spec in specs:
+                if spec.kind not in ("event_flag", "visit_count", "measurement"):
+                    continue
+                key = _text(keys[tuple(spec.concept_ids)])
+                if spec.kind == "event_flag":
+                    value = "1" if spec.window is None else f"CASE WHEN active_gap <= {int(spec.window)} THEN 1 ELSE 0 END"
+                elif spec.kind == "visit_count":
+                    value = f"n_{_win(spec.window)}"
+                else:
+                    value = f"{spec.stat}_{_win(spec.window)}"
+                pivots.append(f"MAX(CASE WHEN key = {key} THEN {value} END) AS {_quote(spec.id)}")
+            if any(sp.kind == "charlson" for sp in specs):
+                pivots += [f"MAX(CASE WHEN key = {_text(keys[tuple(cat.concept_ids)])} THEN 1 END) "
+                           f"AS {_quote('charlson_' + cat.id)}" for cat in charlson]
+            out.ctes.append(f"{pivot} AS (\n    SELECT row_id,\n        " + ",\n        ".join(pivots)
+                            + f"\n    FROM {keyed}\n    GROUP BY row_id\n)")
+            out.joins.append(f"LEFT JOIN {pivot} ON {pivot}.row_id = c.row_id")
+        distinct = [sp for sp in specs if sp.kind == "distinct_concepts"]
+        if distinct:
+            rows_from = "b_mraw" if source == "measurement" else base
+            counts = ", ".join(f"count(DISTINCT concept_id) FILTER (WHERE {_within(sp.window)}) AS {_quote(sp.id)}"
+                               for sp in distinct)
+            out.ctes.append(f"{rowagg} AS (\n    SELECT row_id, {counts}\n    FROM {rows_from}\n    GROUP BY row_id\n)")
+            out.joins.append(f"LEFT JOIN {rowagg} ON {rowagg}.row_id = c.row_id")
+        for spec in specs:
+            col = _quote(spec.id)
+            if spec.kind in ("event_flag", "visit_count") or (spec.kind == "measurement" and spec.stat == "count"):
+                out.columns[spec.id] = f"CAST(COALESCE({pivot}.{col}, 0) AS INTEGER)"
+            elif spec.kind == "measurement":
+                out.columns[spec.id] = f"CAST({pivot}.{col} AS DOUBLE)"
+            elif spec.kind == "distinct_concepts":
+                out.columns[spec.id] = f"CAST(COALESCE({rowagg}.{col}, 0) AS INTEGER)"
+            elif spec.kind == "charlson":
+                present = {cat.id: f"COALESCE({pivot}.{_quote('charlson_' + cat.id)}, 0)" for cat in charlson}
+                superseded = {cat.supersedes for cat in charlson if cat.supersedes in present}
+                terms = []
+                for cat in charlson:
+                    if cat.id in superseded:
+                        continue
+                    lighter = next((c for c in charlson if c.id == cat.supersedes), None)
+                    if lighter is not None:
+                        terms.append(f"GREATEST({cat.weight} * {present[cat.id]}, {lighter.weight} * {present[lighter.id]})")
+                    else:
+                        terms.append(f"{cat.weight} * {present[cat.id]}")
+                out.columns[spec.id] = f"CAST({' + '.join(terms) or '0'} AS INTEGER)"
     for spec in features:
-        col = _quote(spec.id)
         if spec.kind == "demographic":
-            exprs.append(f"CAST({spec.expression} AS INTEGER) AS {col}")
-        elif spec.kind in ("event_flag", "visit_count"):
-            exprs.append(f"CAST(COALESCE(pv.{col}, 0) AS INTEGER) AS {col}")
-        elif spec.kind == "latest_value":
-            exprs.append(f"CAST(pv.{col} AS DOUBLE) AS {col}")
-        elif spec.kind == "chronic_count":
-            total = " + ".join(f"COALESCE(pv.{_quote(f)}, 0)" for f in chronic_flags) or "0"
-            exprs.append(f"CAST({total} AS INTEGER) AS {col}")
-        else:  # pragma: no cover - guarded by FeatureKind
-            raise ValueError(f"unknown feature kind {spec.kind!r}")
-    return exprs
+            out.columns[spec.id] = f"CAST({spec.expression} AS INTEGER)"
+    return out
 
 
-def _check_inputs(
-    con: duckdb.DuckDBPyConnection, task: ReadmissionTask, cdm_schema: str, features: Sequence[FeatureSpec]
-):
+def _check_inputs(con: duckdb.DuckDBPyConnection, task: PredictionTask, cdm_schema: str,
+                  features: Sequence[FeatureSpec], sparse: SparseConcepts | None = None):
     if not _IDENTIFIER.match(cdm_schema):
         raise ValueError(f"cdm_schema must be a plain SQL identifier, got {cdm_schema!r}")
     ids = [f.id for f in features]
     if len(ids) != len(set(ids)):
         raise ValueError("feature ids must be unique")
-    clash = set(ids) & {*ID_COLUMNS, task.label_column}
+    clash = set(ids) & NON_FEATURE_COLUMNS
     if clash:
         raise ValueError(f"feature ids clash with id/label columns: {sorted(clash)}")
     available = _table_columns(con, cdm_schema)
-    _check_schema(available, _required_columns(features, task), cdm_schema)
+    _check_schema(available, _required_columns(features, task, sparse), cdm_schema)
     return _quote(cdm_schema), available
 
 
-def build_readmission_sql(
+def build_feature_sql(
     con: duckdb.DuckDBPyConnection,
-    task: ReadmissionTask = DEFAULT_TASK,
+    task: PredictionTask = DEFAULT_TASK,
     cdm_schema: str = "omop",
-    features: Sequence[FeatureSpec] = FEATURE_CATALOGUE,
+    features: Sequence[FeatureSpec] | None = None,
 ) -> str:
-    """The SQL statement :func:`build_readmission_features` runs (for inspection and logging)."""
+    """The one SQL statement that builds cohort, label and ``features`` (for inspection and logging)."""
+    features = default_catalogue(task) if features is None else features
     s, available = _check_inputs(con, task, cdm_schema, features)
-    blocks = _event_blocks(features, task, s, available)
-    pivot_ids = [f.id for f in features if f.kind in ("event_flag", "visit_count", "latest_value")]
-    if blocks:
-        union = "\n    UNION ALL\n    ".join(blocks)
-        pivot_cols = ",\n        ".join(
-            f"MAX(value) FILTER (WHERE feature_id = '{fid}') AS {_quote(fid)}" for fid in pivot_ids
-        )
-        pivot = f""",
-feature_values AS (
-    {union}
-),
-feature_pivot AS (
-    SELECT
-        visit_occurrence_id,
-        {pivot_cols}
-    FROM feature_values
-    GROUP BY visit_occurrence_id
-)"""
-        pivot_join = "LEFT JOIN feature_pivot pv ON pv.visit_occurrence_id = c.visit_occurrence_id"
-    else:
-        pivot, pivot_join = "", ""
+    sql = _feature_sql(features, s, available)
     select = ",\n    ".join(
         [
             "c.person_id",
@@ -724,64 +597,140 @@ feature_pivot AS (
             "c.care_site_id",
             "c.gender_concept_id",
             "c.race_concept_id",
-            f"CAST(c.readmitted AS INTEGER) AS {_quote(task.label_column)}",
-            *_feature_select(features),
+            f"CAST(c.outcome AS INTEGER) AS {_quote(LABEL_COLUMN)}",
+            *(f"{sql.columns[f.id]} AS {_quote(f.id)}" for f in features),
         ]
     )
-    elements = ""
-    if any(_EVENT_TABLES[f.source].relation == "element_values" for f in features
-           if f.kind in ("event_flag", "visit_count", "latest_value")):
-        elements = f""",
-element_values AS (
-    SELECT * FROM ({element_values_sql(s, columns=available.get("measurement"))}) ev WHERE value_as_number IS NOT NULL
-)"""
-    return f"""WITH {_cohort_ctes(task, s, available)}{elements}{pivot}
+    ctes = "".join(f",\n{cte}" for cte in sql.ctes)
+    joins = "\n".join(sql.joins)
+    return f"""WITH {_cohort_ctes(task, s, available)}{ctes}
 SELECT
     {select}
 FROM cohort c
-{pivot_join}
-ORDER BY c.index_date, c.visit_occurrence_id"""
+{joins}
+ORDER BY c.index_date, c.visit_occurrence_id, c.row_id"""
+
+
+def _concept_names(con: duckdb.DuckDBPyConnection, cdm_schema: str, concept_ids: set[int]) -> dict[int, str]:
+    """Concept names from ``<cdm_schema>.concept`` or ``vocab.concept`` when either exists (else none)."""
+    if not concept_ids:
+        return {}
+    for schema in (cdm_schema, "vocab"):
+        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+                          "AND table_name = 'concept' AND table_catalog = current_database()", [schema]).fetchall()
+        if has[0][0]:
+            rows = con.execute(f"SELECT concept_id, concept_name FROM {_quote(schema)}.concept "
+                               f"WHERE concept_id IN ({_ids(sorted(concept_ids))})").fetchall()
+            return {int(cid): str(name) for cid, name in rows}
+    return {}
+
+
+def sparse_concept_features(
+    con: duckdb.DuckDBPyConnection,
+    task: PredictionTask = DEFAULT_TASK,
+    cdm_schema: str = "omop",
+    sparse: SparseConcepts = DEFAULT_SPARSE,
+) -> tuple[list[FeatureSpec], pd.DataFrame]:
+    """The per-concept flags whose prevalence among the cohort's index events reaches ``sparse.min_prevalence``.
+
+    Returns the kept specs (by source, then concept id, then window) and every candidate's
+    prevalence (columns source, concept_id, window, n_events, prevalence, kept).
+    """
+    s, available = _check_inputs(con, task, cdm_schema, (), sparse)
+    bases = [f"b_{_ALIAS[src]} AS (\n    {_source_base(src, s, available)}\n)" for src in sparse.sources]
+    counts = []
+    for src in sparse.sources:
+        for w in sparse.windows:
+            counts.append(
+                f"SELECT {_text(src)} AS source, concept_id, CAST({_win(w) if w else 'NULL'} AS INTEGER) AS window_days, "
+                f"count(DISTINCT row_id) AS n_events FROM b_{_ALIAS[src]} "
+                f"WHERE {_within(w, 'active_gap')} GROUP BY concept_id")
+    if not counts:
+        return [], pd.DataFrame(columns=["source", "concept_id", "window", "n_events", "prevalence", "kept"])
+    sql = (f"WITH {_cohort_ctes(task, s, available)},\n" + ",\n".join(bases)
+           + "\nSELECT *, (SELECT count(*) FROM cohort) AS n_cohort FROM (\n" + "\nUNION ALL\n".join(counts) + ") t")
+    frame = con.execute(sql).df()
+    n_cohort = int(frame["n_cohort"].iloc[0]) if len(frame) else 0
+    frame = frame.drop(columns="n_cohort").rename(columns={"window_days": "window"})
+    frame["window"] = pd.Series([None if pd.isna(w) else int(w) for w in frame["window"]], dtype=object)
+    frame["prevalence"] = frame["n_events"] / n_cohort if n_cohort else 0.0
+    frame["kept"] = frame["prevalence"] >= sparse.min_prevalence
+    window_order = {w: i for i, w in enumerate(sparse.windows)}
+    frame["_source_order"] = frame["source"].map({src: i for i, src in enumerate(sparse.sources)})
+    frame["_window_order"] = [window_order[w] for w in frame["window"]]
+    frame = frame.sort_values(["_source_order", "concept_id", "_window_order"]).drop(
+        columns=["_source_order", "_window_order"]).reset_index(drop=True)
+    kept = frame[frame["kept"]]
+    names = _concept_names(con, cdm_schema, {int(c) for c in kept["concept_id"]})
+    specs = [sparse.spec(r.source, int(r.concept_id), r.window, names.get(int(r.concept_id)))
+             for r in kept.itertuples()]
+    return specs, frame
+
+
+@dataclass(frozen=True)
+class FeatureBuild:
+    """A built feature table and what it was built from."""
+
+    frame: pd.DataFrame
+    task: PredictionTask
+    features: tuple[FeatureSpec, ...]  # every column's spec, fixed catalogue then kept sparse flags
+    sparse_kept: list[str]  # ids of the per-concept flags kept by prevalence
+    sparse: pd.DataFrame  # every sparse candidate with its prevalence and whether it was kept
+
+
+def build_features(
+    con: duckdb.DuckDBPyConnection,
+    task: PredictionTask = DEFAULT_TASK,
+    cdm_schema: str = "omop",
+    features: Sequence[FeatureSpec] | None = None,
+    sparse: SparseConcepts | None = DEFAULT_SPARSE,
+) -> FeatureBuild:
+    """Cohort, label and point-in-time features, one row per index event.
+
+    ``features``: the fixed catalogue (default :func:`default_catalogue` of ``task``);
+    ``sparse``: the per-concept flags added by prevalence (``None``: none). Columns:
+    :data:`ID_COLUMNS`, :data:`LABEL_COLUMN`, then the features in order. Rows are sorted by
+    ``(index_date, visit_occurrence_id)``. Flags and counts are ``int32``, lab values
+    ``float64`` (NaN when unmeasured), ``index_date`` is ``datetime64``.
+    """
+    specs = list(default_catalogue(task) if features is None else features)
+    added: list[FeatureSpec] = []
+    if sparse is not None:
+        kept, candidates = sparse_concept_features(con, task, cdm_schema, sparse)
+        taken = {f.id for f in specs}
+        added = [f for f in kept if f.id not in taken]
+    else:
+        candidates = pd.DataFrame(columns=["source", "concept_id", "window", "n_events", "prevalence", "kept"])
+    specs += added
+    frame = con.execute(build_feature_sql(con, task, cdm_schema, specs)).df().reset_index(drop=True)
+    return FeatureBuild(frame, task, tuple(specs), [f.id for f in added], candidates)
 
 
 def build_readmission_features(
     con: duckdb.DuckDBPyConnection,
-    task: ReadmissionTask = DEFAULT_TASK,
+    task: PredictionTask = DEFAULT_TASK,
     cdm_schema: str = "omop",
-    features: Sequence[FeatureSpec] = FEATURE_CATALOGUE,
+    features: Sequence[FeatureSpec] | None = None,
+    sparse: SparseConcepts | None = DEFAULT_SPARSE,
 ) -> pd.DataFrame:
-    """Cohort, label and point-in-time features, one row per index stay.
-
-    Columns: :data:`ID_COLUMNS`, then ``task.label_column``, then the feature ids in
-    ``features`` order (by default :data:`FEATURE_COLUMNS`). Rows are sorted by
-    ``(index_date, visit_occurrence_id)``. Flags and counts are ``int32``, latest values
-    ``float64`` (NaN when unmeasured), ``index_date`` is ``datetime64``.
-    """
-    sql = build_readmission_sql(con, task, cdm_schema, features)
-    frame = con.execute(sql).df()
-    return frame.reset_index(drop=True)
+    """The frame of :func:`build_features` (default task: 30-day readmission)."""
+    return build_features(con, task, cdm_schema, features, sparse).frame
 
 
 def cohort_attrition(
     con: duckdb.DuckDBPyConnection,
-    task: ReadmissionTask = DEFAULT_TASK,
+    task: PredictionTask = DEFAULT_TASK,
     cdm_schema: str = "omop",
 ) -> pd.DataFrame:
-    """How many candidate stays (and persons) remain after each cohort step, in order."""
+    """How many candidate index events (and persons) remain after each cohort step, in order."""
     s, available = _check_inputs(con, task, cdm_schema, ())
-    steps = [
-        ("inpatient_stays", "TRUE"),
-        ("valid_discharge_date", "dates_ok"),
-        (f"age_at_least_{task.min_age}", f"has_person AND age_at_index >= {int(task.min_age)}"),
-        ("alive_at_discharge", "(death_date IS NULL OR death_date > index_date)"),
-        ("sufficient_follow_up", "follow_up_ok"),
-    ]
     selects = []
     condition = "TRUE"
-    for order, (name, predicate) in enumerate(steps):
+    for order, (name, predicate) in enumerate(_attrition_steps(task)):
         condition = f"{condition} AND {predicate}"
         selects.append(
             f"SELECT {order} AS step_order, '{name}' AS step, "
-            f"COUNT(*) FILTER (WHERE {condition}) AS n_stays, "
+            f"COUNT(*) FILTER (WHERE {condition}) AS n_events, "
             f"COUNT(DISTINCT person_id) FILTER (WHERE {condition}) AS n_persons FROM flagged"
         )
     sql = f"WITH {_cohort_ctes(task, s, available)}\n" + "\nUNION ALL\n".join(selects) + "\nORDER BY step_order"
@@ -791,6 +740,8 @@ def cohort_attrition(
 # --------------------------------------------------------------------------------------
 # Split and lineage
 # --------------------------------------------------------------------------------------
+
+SplitMethod = Literal["temporal", "person"]
 
 
 def temporal_split(features: pd.DataFrame, test_fraction: float = 0.25, date_column: str = "index_date") -> pd.Series:
@@ -818,6 +769,45 @@ def temporal_split(features: pd.DataFrame, test_fraction: float = 0.25, date_col
     cutoff = test_share.index[int(np.argmin(distance))]  # first minimum: larger test on ties
     split = np.where(dates >= cutoff, "test", "train")
     return pd.Series(split, index=features.index, dtype=object, name="split")
+
+
+def person_split(features: pd.DataFrame, test_fraction: float = 0.25, seed: int = 42,
+                 label_column: str = LABEL_COLUMN, person_column: str = "person_id") -> pd.Series:
+    """Label each row ``"train"`` or ``"test"`` by person: all rows of a person land on one side.
+
+    Persons are split with scikit-learn's ``train_test_split`` (fixed ``seed``), stratified by
+    whether the person ever had the outcome, so both sides keep the outcome rate; when a class
+    has fewer than two persons the split is unstratified. Needs at least two persons. Returns a
+    Series aligned with ``features.index``, named ``"split"``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if features.empty:
+        return pd.Series([], index=features.index, dtype=object, name="split")
+    persons = features.groupby(person_column, sort=True)[label_column].max()
+    if len(persons) < 2:
+        raise ValueError("person_split needs at least two persons")
+    classes = persons.value_counts()
+    stratify = persons.to_numpy() if len(classes) > 1 and classes.min() >= 2 else None
+    n_test = min(max(1, round(test_fraction * len(persons))), len(persons) - 1)
+    if stratify is not None:  # each class needs a place on both sides
+        n_test = min(max(n_test, len(classes)), len(persons) - len(classes))
+    _, test_persons = train_test_split(persons.index.to_numpy(), test_size=n_test, random_state=seed,
+                                       stratify=stratify)
+    split = np.where(features[person_column].isin(set(test_persons.tolist())), "test", "train")
+    return pd.Series(split, index=features.index, dtype=object, name="split")
+
+
+def split_features(features: pd.DataFrame, method: SplitMethod = "temporal", test_fraction: float = 0.25,
+                   seed: int = 42) -> pd.Series:
+    """The ``split`` column by ``method``: ``"temporal"`` (default) or ``"person"``."""
+    if method == "temporal":
+        return temporal_split(features, test_fraction)
+    if method == "person":
+        return person_split(features, test_fraction, seed)
+    raise ValueError(f"unknown split method {method!r}: use 'temporal' or 'person'")
 
 
 def data_fingerprint(df: pd.DataFrame) -> str:
