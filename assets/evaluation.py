@@ -2,21 +2,26 @@
 
 
 import base64
+import hashlib
+import json
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from assets.features import FEATURE_TABLE
+from assets.features import FEATURE_TABLE, readmission_features
 from assets.training import FAMILIES
 from mlhops_dagster.features.readmission import LABEL_COLUMN, model_feature_columns
+from mlhops_dagster.features.task import DEFAULT_TASK
 from mlhops_dagster.modeling.evaluation import (
     EvaluationConfig,
     age_band,
     evaluate_candidate,
     roc_pr_calibration_png,
 )
+from mlhops_dagster.modeling.model_card import ModelCard, quality_summary, render_html, render_markdown, summary_line
 from mlhops_dagster.modeling.promotion import GatePolicy, decide
 from mlhops_dagster.modeling.registry import (
     CHAMPION,
@@ -25,10 +30,13 @@ from mlhops_dagster.modeling.registry import (
     load_model_by_alias,
     load_run_model,
     log_evaluation,
+    log_model_card,
+    read_run_artifact,
     register_best,
+    tracking_client,
 )
 from mlhops_dagster.quality.report import fatal_failures, latest_results
-from resources import FeatureStoreResource, MlflowResource, WarehouseResource
+from resources import FeatureStoreResource, MlflowResource, WarehouseResource, omop_dbt_project
 
 HEADLINE = ("auroc", "auroc_ci_low", "auroc_ci_high", "auprc", "brier", "scaled_brier", "calibration_slope",
             "calibration_in_the_large", "e_avg", "e90", "ece", "fixed_sensitivity", "fixed_ppv",
@@ -98,7 +106,7 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
         if "net_benefit" in result.plots:
             plots.append(_png_md("net benefit", result.plots["net_benefit"]))
         return dg.Output(
-            {**candidate, "metrics": metrics},
+            {**candidate, "metrics": metrics, "subgroups": result.subgroups.to_dict("records")},
             metadata={
                 **{f"test_{k}": float(metrics[k]) for k in HEADLINE if k in metrics and np.isfinite(metrics[k])},
                 "mlflow_run_id": candidate["run_id"],
@@ -114,41 +122,120 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
 evaluation_assets = [build_evaluation_asset(f) for f in FAMILIES]
 
 
+def _this_run(context: dg.AssetExecutionContext, evaluations: dict[str, dict]) -> dict[str, dict]:
+    """The candidates trained in this Dagster run (a run that retrains one family competes only with itself);
+    all of them when none was (registration re-materialised on its own)."""
+    fresh = {k: e for k, e in evaluations.items() if e.get("dagster_run_id") == context.run.run_id}
+    return fresh or evaluations
+
+
+def _date_range(frame: pd.DataFrame) -> tuple[str, str]:
+    dates = pd.to_datetime(frame["index_date"])
+    return (str(dates.min().date()), str(dates.max().date())) if len(dates) else ("–", "–")
+
+
+def _dbt_manifest_hash() -> str:
+    """A hash of the dbt models' checksums (stable across re-parses of the same project; '' without a manifest)."""
+    path = Path(omop_dbt_project.manifest_path)
+    if not path.exists():
+        return ""
+    nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes", {})
+    checksums = sorted((uid, (node.get("checksum") or {}).get("checksum", "")) for uid, node in nodes.items())
+    return hashlib.sha256(json.dumps(checksums).encode()).hexdigest()[:16]
+
+
+def _extract_ids(warehouse: WarehouseResource) -> list[str]:
+    with warehouse.connect() as con:
+        present = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                              "AND table_name = 'extract_manifest'").fetchall()[0][0]
+        if not present:  # a site's own CDM: there are no extracts
+            return []
+        return [r[0] for r in con.execute("SELECT extract_id FROM raw.extract_manifest ORDER BY extract_id").fetchall()]
+
+
+def _task_facts(context: dg.AssetExecutionContext) -> tuple[str, str, str]:
+    """Task name, description and definition as the feature asset recorded them (default task as fallback)."""
+    event = context.instance.get_latest_materialization_event(readmission_features.key)
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+
+    def text(key: str, default: str) -> str:
+        return str(metadata[key].value) if key in metadata else default
+
+    return (text("task", DEFAULT_TASK.name), text("task_description", DEFAULT_TASK.description),
+            text("task_definition", DEFAULT_TASK.summary()))
+
+
+def build_model_card(context: dg.AssetExecutionContext, best: dict, version: str, features: pd.DataFrame,
+                     warehouse: WarehouseResource, mlflow_tracking: MlflowResource) -> ModelCard:
+    """Collect the card's facts: the feature table, the registry run, the latest check results."""
+    run = tracking_client(mlflow_tracking.tracking_uri).get_run(best["run_id"])
+    train = features[features["split"] == "train"]
+    test = features[features["split"] == "test"]
+    groups = subgroups(train).drop(columns="site")
+    demographics = {c: {str(g): int(n) for g, n in groups[c].value_counts().sort_index().items()} for c in groups}
+    privacy = {k.removeprefix("privacy_"): v for k, v in run.data.metrics.items() if k.startswith("privacy_")}
+    params = {k: v for k, v in run.data.params.items() if not k.startswith("privacy_") and k != "family"}
+    with warehouse.connect() as con:
+        quality = quality_summary(latest_results(con))
+    task_name, task_description, task_definition = _task_facts(context)
+    return ModelCard(
+        model_name=mlflow_tracking.model_name, version=version, family=best["family"], params=params,
+        n_features=len(model_feature_columns(features)), task_name=task_name, task_description=task_description,
+        task_definition=task_definition, cohort_size=len(features), positives=int(features[LABEL_COLUMN].sum()),
+        train_rows=len(train), test_rows=len(test), train_index_dates=_date_range(train),
+        test_index_dates=_date_range(test), demographics=demographics, metrics=best["metrics"],
+        subgroups=best.get("subgroups", []), max_subgroup_auroc_gap=_POLICY.max_subgroup_auroc_gap,
+        data_quality=quality, extract_ids=_extract_ids(warehouse), privacy=privacy or None,
+        calibration_png=read_run_artifact(mlflow_tracking.tracking_uri, best["run_id"], "plots/calibration.png"),
+        lineage={"dagster_run_id": run.data.tags.get("dagster_run_id", ""), "dbt_manifest_hash": _dbt_manifest_hash(),
+                 "data_fingerprint": run.data.tags.get("data_fingerprint", ""), "mlflow_run_id": best["run_id"]},
+    )
+
+
 @dg.asset(
     group_name="evaluation",
     kinds={"mlflow"},
     owners=["team:ml"],
     ins={f"{f}_evaluation": dg.AssetIn(f"{f}_evaluation") for f in FAMILIES},
     description=(
-        "Registers the candidate with the best test AUROC as a new version of the model in the MLflow registry "
-        "with alias `challenger`; it also becomes `champion` when the model has none yet (`model_promotion` "
-        "decides later promotions)."
+        "Registers the candidate with the best test AUROC among this run's candidates as a new version of the "
+        "model in the MLflow registry with alias `challenger` only; `model_promotion` alone decides whether it "
+        "becomes `champion` (the first version included). The version gets a model card (markdown + HTML "
+        "artifacts of its run, summary as the version description)."
     ),
 )
 def model_registration(context: dg.AssetExecutionContext, mlflow_tracking: MlflowResource,
+                       feature_store: FeatureStoreResource, warehouse: WarehouseResource,
                        **evaluations: dict) -> dg.Output[dict]:
-    by_auroc = {e["run_id"]: float(e["metrics"]["auroc"]) for e in evaluations.values()}
+    competing = _this_run(context, evaluations)
+    by_auroc = {e["run_id"]: float(e["metrics"]["auroc"]) for e in competing.values()}
     result = register_best(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, by_auroc)
-    best = next(e for e in evaluations.values() if e["run_id"] == result.run_id)
+    best = next(e for e in competing.values() if e["run_id"] == result.run_id)
     table = "\n".join(
         ["| candidate | test AUROC (95% CI) | AUPRC | Brier | calibration slope |", "|---|---|---|---|---|"]
         + [f"| {e['family']} | {e['metrics']['auroc']:.3f} ({e['metrics']['auroc_ci_low']:.3f}–"
            f"{e['metrics']['auroc_ci_high']:.3f}) | {e['metrics']['auprc']:.3f} | {e['metrics']['brier']:.4f} | "
            f"{e['metrics'].get('calibration_slope', float('nan')):.2f} |"
-           for e in evaluations.values()]
+           for e in competing.values()]
     )
+    card = build_model_card(context, best, str(result.version), feature_store.read(FEATURE_TABLE), warehouse,
+                            mlflow_tracking)
+    card_md = render_markdown(card)
+    card_uri = log_model_card(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, str(result.version),
+                              result.run_id, card_md, render_html(card, card_md), summary_line(card))
     return dg.Output(
         {"version": str(result.version), "run_id": result.run_id, "family": best["family"], "metrics": best["metrics"]},
         metadata={
             "model_name": mlflow_tracking.model_name,
             "version": int(result.version),
             "aliases": ", ".join(result.aliases),
-            "became_champion": result.champion_set,
             "best_family": best["family"],
             "best_test_auroc": float(best["metrics"]["auroc"]),
             "mlflow_run_id": result.run_id,
             "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(result.run_id)),
             "candidates": dg.MetadataValue.md(table),
+            "model_card": dg.MetadataValue.md(card_md),
+            "model_card_html": dg.MetadataValue.url(card_uri),
         },
     )
 
@@ -189,8 +276,9 @@ def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tupl
     check_specs=[dg.AssetCheckSpec("promotion_gate", asset="model_promotion", blocking=False,
                                    description="The challenger passed every rule of the promotion gate.")],
     description=(
-        "Champion/challenger gate: the new `challenger` becomes `champion` only if, on the same frozen test window, "
-        "its AUROC is within the tolerance of the champion's, its worst subgroup AUROC gap and calibration slope "
+        "Champion/challenger gate: the new `challenger` (the first version too) becomes `champion` only if, on the "
+        "same frozen test window, its AUROC is within the tolerance of the champion's (not applicable while there "
+        "is no champion), its worst subgroup AUROC gap and calibration slope "
         "are within limits, and the fatal data-quality checks passed. The decision and its reasons are metadata, "
         "MLflow version tags and the `promotion_gate` check; `mlhops rollback` undoes a promotion."
     ),
@@ -212,15 +300,19 @@ def model_promotion(context: dg.AssetExecutionContext, config: PromotionConfig, 
                       champion_version, champion_auroc, dq, policy, notes=(note,))
     moved = apply_gate(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, decision)
     context.log.info(decision.summary)
-    champion_now = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION).version
+    try:
+        champion_now: int | str = int(champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name,
+                                                    CHAMPION).version)
+    except LookupError:  # the first version was rejected: nothing is served until a version passes
+        champion_now = "none"
     yield dg.MaterializeResult(metadata={
         "decision": "promote" if decision.promote else "reject",
         "challenger_version": int(decision.challenger_version),
-        "champion_version": int(champion_now),
+        "champion_version": champion_now,
         "champion_moved": moved,
         "reasons": "; ".join(decision.reasons),
         "gate": dg.MetadataValue.md(decision.markdown()),
     })
     yield dg.AssetCheckResult(check_name="promotion_gate", passed=decision.promote,
                               severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"decision": decision.summary, "champion_version": int(champion_now)})
+                              metadata={"decision": decision.summary, "champion_version": champion_now})

@@ -76,7 +76,10 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
     def batch_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                      mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
         extract_id = context.partition_key
-        model, version = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, "champion")
+        try:
+            model, version = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, "champion")
+        except LookupError as err:  # no version has passed the promotion gate yet
+            raise dg.Failure(description=str(err)) from err
         with warehouse.connect() as con:
             con.execute(MONITORING_DDL)
             rows = window_rows(con, window(context, con))
@@ -113,7 +116,10 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
     def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                      mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
         extract_id = context.partition_key
-        champion = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name)
+        try:
+            champion = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name)
+        except LookupError as err:
+            raise dg.Failure(description=str(err)) from err
         cutoff = champion.tags.get("train_index_date_max")
         with warehouse.connect() as con:
             con.execute(MONITORING_DDL)

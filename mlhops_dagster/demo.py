@@ -1,8 +1,10 @@
 """`make demo`: two synthetic extracts through the whole governed loop, on the embedded default.
 
 Extract 1 (2016–2021) is ingested and runs the main job (OMOP → checks → features →
-training → evaluation → registration); extract 2 (2022–2023, an older and sicker population)
-is ingested, the data layers are refreshed, and it is scored and checked for drift.
+training → evaluation → registration → promotion gate); extract 2 (2022–2023, an older and
+sicker population) is ingested, the data layers are refreshed, and it is scored and checked
+for drift. Last, a deliberately degraded LightGBM (preset ``degraded``) goes through
+evaluation, registration and the gate, which rejects it: the champion stays.
 Runs are recorded in the Dagster instance under the data dir, so the UI shows them.
 """
 
@@ -36,6 +38,21 @@ def _run(job_name: str, instance, partition_key: str | None = None) -> None:
     print(f"  {label}: ok in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})")
 
 
+DEGRADED_ROUND = ("lightgbm_model", "lightgbm_evaluation", "model_registration", "model_promotion")
+
+
+def run_degraded_challenger(defs, instance, run_config: dict | None = None):
+    """Train one deliberately worse LightGBM (preset ``degraded``) and send it through evaluation, registration and
+    the promotion gate, in one retraining-job run; returns the run's result (not raised on failure)."""
+    import dagster as dg
+
+    config = {**(run_config or {}), "ops": {"lightgbm_model": {"config": {"preset": "degraded"}}}}
+    return defs.resolve_job_def("retraining_job").execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey(k) for k in DEGRADED_ROUND], run_config=config,
+        raise_on_error=False,
+    )
+
+
 def run_demo(patients: int = 2000) -> int:
     from mlhops_dagster.settings import load_settings
 
@@ -45,6 +62,7 @@ def run_demo(patients: int = 2000) -> int:
 
     import dagster as dg
 
+    from mlhops_dagster.definitions import defs
     from mlhops_dagster.demo_summary import print_summary
     from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
     from mlhops_dagster.ehr.ingest import is_complete_extract
@@ -68,5 +86,12 @@ def run_demo(patients: int = 2000) -> int:
     _run("ingest_job", instance, second)
     _run("refresh_job", instance)
     _run("monitoring_job", instance, second)
+    round_started = time.perf_counter()
+    result = run_degraded_challenger(defs, instance, QUIET)
+    if not result.success:
+        failures = [e.message for e in result.all_events if e.is_failure]
+        raise SystemExit(f"degraded challenger round failed: {failures[:3]}")
+    print(f"  degraded lightgbm challenger → gate: ok in {time.perf_counter() - round_started:.1f}s "
+          f"(run {result.run_id[:8]})")
     print_summary(settings, elapsed=time.perf_counter() - started)
     return 0

@@ -36,24 +36,35 @@ def print_summary(settings: Settings, elapsed: float) -> None:
         con.close()
     client = tracking_client(settings.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(settings.model_name)
-    print("Candidates (test split, latest runs):")
+    print("Candidates (test split; search trials are child runs, not listed):")
     if experiment is not None:
-        runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=3)
+        runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"],
+                                  filter_string="metrics.test_auroc >= 0")
         for run in runs:
+            if "mlflow.parentRunId" in run.data.tags:
+                continue
             m = run.data.metrics
             eps = f", DP ε spent {m['privacy_epsilon_spent']:.2f} (δ=1e-5)" if "privacy_epsilon_spent" in m else ""
+            preset = run.data.tags.get("training_preset", "default")
+            trials = f", {m['search_trials']:.0f} search trials" if "search_trials" in m else ""
             print(f"  {run.info.run_name:<20} AUROC {m.get('test_auroc', float('nan')):.3f} "
                   f"(95% CI {m.get('test_auroc_ci_low', float('nan')):.3f}–{m.get('test_auroc_ci_high', float('nan')):.3f})"
-                  f"  AUPRC {m.get('test_auprc', float('nan')):.3f}  Brier {m.get('test_brier', float('nan')):.4f}{eps}")
+                  f"  AUPRC {m.get('test_auprc', float('nan')):.3f}  Brier {m.get('test_brier', float('nan')):.4f}"
+                  f"{eps}{trials}{'' if preset == 'default' else f'  [{preset}]'}")
     model = client.get_registered_model(settings.model_name)
     for alias, version in sorted(model.aliases.items()):
         family = client.get_model_version(settings.model_name, version).tags.get("model_family", "")
         print(f"Registered {settings.model_name} v{version} {family} has alias '{alias}'")
-    if "challenger" in model.aliases:
-        tags = client.get_model_version(settings.model_name, model.aliases["challenger"]).tags
+    print("Promotion gate decisions:")
+    versions = client.search_model_versions(f"name = '{settings.model_name}'")
+    for mv in sorted(versions, key=lambda v: int(v.version)):
+        tags = mv.tags or {}
         if "gate_decision" in tags:
-            print(f"Promotion gate on v{model.aliases['challenger']}: {tags['gate_decision']} "
-                  f"({tags.get('gate_reasons', '')})")
+            print(f"  v{mv.version} {tags.get('model_family', '')}: {tags['gate_decision']} — "
+                  f"{tags.get('gate_reasons', '')}")
+    if "champion" in model.aliases:
+        card = client.get_model_version(settings.model_name, model.aliases["champion"]).description or ""
+        print(f"Champion's model card: {card.rsplit('Model card: ', 1)[-1]}")
     for extract_id, share, n_drifted, n_columns, version in drift:
         print(f"Drift of {extract_id} vs champion v{version}'s training data: {share:.0%} of features "
               f"({n_drifted}/{n_columns})")

@@ -144,6 +144,19 @@ def test_calibration_slope_matches_unpenalised_sklearn():
     assert intercept == pytest.approx(reference.intercept_[0], rel=1e-5, abs=1e-6)
 
 
+def test_calibration_slope_converges_for_overconfident_predictions():
+    """Extreme, weakly informative scores (an over-fitted model on a small test split): a plain Newton step from
+    (0, 1) overshoots there; the fit must still reach the maximum-likelihood slope, not give up with NaN."""
+    rng = np.random.default_rng(5)
+    y = (rng.random(83) < 0.23).astype(int)
+    p = expit(rng.normal(-4, 6, 83) + 1.5 * y)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(logit(p)[:, None], y)
+    intercept, slope = calibration_slope(y, p)
+    assert 0 < slope < 0.5
+    assert slope == pytest.approx(reference.coef_[0, 0], rel=1e-4)
+    assert intercept == pytest.approx(reference.intercept_[0], rel=1e-4)
+
+
 def test_calibration_slope_is_nan_for_constant_predictions():
     intercept, slope = calibration_slope(Y6, np.full(6, 0.3))
     assert math.isnan(intercept) and math.isnan(slope)

@@ -25,6 +25,8 @@ from mlhops_dagster.modeling import (
     train_lightgbm,
     train_logistic_regression,
 )
+from mlhops_dagster.modeling.promotion import decide
+from mlhops_dagster.modeling.registry import apply_gate
 
 
 def make_data(n: int = 1500, p: int = 24, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -223,22 +225,22 @@ def test_registry_aliases_and_loading(tmp_path, data):
 
     first = register_best(uri, "readmission_30d", aurocs)
     best_run = max(aurocs, key=aurocs.get)
-    assert (first.version, first.run_id) == ("1", best_run)
-    assert sorted(first.aliases) == ["challenger", "champion"] and first.champion_set
+    assert (first.version, first.run_id, first.aliases) == ("1", best_run, ["challenger"])
     mv1 = client.get_model_version("readmission_30d", "1")
-    assert sorted(mv1.aliases) == ["challenger", "champion"] and "champion" in mv1.tags["decision"]
+    # registration never crowns a champion, not even the first version: only the gate does
+    assert list(mv1.aliases) == ["challenger"] and "no champion yet" in mv1.tags["decision"]
+    with pytest.raises(LookupError, match="no version has passed the promotion gate"):
+        load_model_by_alias(uri, "readmission_30d")
+    assert apply_gate(uri, "readmission_30d", decide("1", {"auroc": first.auroc, "calibration_slope": 1.0,
+                                                           "worst_subgroup_auroc_gap": 0.0}, None, None, []))
 
     # the next training run: lightgbm wins this time -> version 2 is challenger, champion stays 1
     second = register_best(uri, "readmission_30d", {run_ids["lightgbm"]: 0.9, run_ids["logistic_regression"]: 0.8})
-    assert (second.version, second.run_id, second.aliases, second.champion_set) == (
-        "2",
-        run_ids["lightgbm"],
-        ["challenger"],
-        False,
-    )
+    assert (second.version, second.run_id, second.aliases) == ("2", run_ids["lightgbm"], ["challenger"])
     assert str(client.get_model_version_by_alias("readmission_30d", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("readmission_30d", "challenger").version) == "2"
     assert client.get_model_version("readmission_30d", "2").tags["decision"].startswith("challenger")
+    assert "champion stays version 1" in client.get_model_version("readmission_30d", "2").tags["decision"]
 
     champion, version = load_model_by_alias(uri, "readmission_30d")
     best_estimator = (logreg if best_run == run_ids["logistic_regression"] else lgbm).estimator

@@ -6,6 +6,7 @@ Real parts throughout: a DuckDB file, a dbt build, an MLflow sqlite store, Dagst
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -15,11 +16,17 @@ from privacy import mlflow_hits, warehouse_hits
 from synthea_versions import to_exporter_version
 
 from mlhops_dagster.definitions import build_definitions
+from mlhops_dagster.demo import run_degraded_challenger
 from mlhops_dagster.ehr.generator import DRIFT_PRESETS, UNMAPPED_CONDITION, DefectSpec, generate_extract
 from mlhops_dagster.settings import Settings
 
 pytestmark = pytest.mark.integration
 FIRST, SECOND = "ex_2016_2021", "ex_2022_2023"
+# ~80 test rows: a calibration slope estimated on so few is too noisy for the gate's clinical bounds (0.8-1.25),
+# so the first version would be rejected and monitoring would have no champion to score with (the demo's 2,000
+# patients pass the default gate). The gate's own rules are tested in test_promotion.py.
+RUN_CONFIG = {"pipeline_job": {"ops": {"model_promotion": {"config": {"calibration_slope_low": 0.05,
+                                                                      "calibration_slope_high": 5.0}}}}}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +48,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
         for job, partition in (("ingest_job", FIRST), ("pipeline_job", None), ("ingest_job", SECOND),
                                ("refresh_job", None), ("monitoring_job", SECOND)):
             result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
-                                                                  raise_on_error=False)
+                                                                  raise_on_error=False,
+                                                                  run_config=RUN_CONFIG.get(job))
             assert result.success, f"{job}[{partition}] failed"
             results[(job, partition)] = result
         yield settings, defs, instance, results
@@ -100,6 +108,10 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
     model = client.get_registered_model(settings.model_name)
     assert str(model.aliases.get("champion")) == str(model.aliases.get("challenger")) == "1"
+    # registration set only `challenger`; `champion` came from the gate (performance not applicable: no champion)
+    registration = instance.get_latest_materialization_event(dg.AssetKey("model_registration"))
+    assert registration.asset_materialization.metadata["aliases"].value == "challenger"
+    assert "no champion yet" in client.get_model_version(settings.model_name, "1").tags["decision"]
     run = client.get_run(client.get_model_version(settings.model_name, "1").run_id)
     for metric in ("test_auroc", "test_auprc", "test_brier"):
         assert 0.0 <= run.data.metrics[metric] <= 1.0
@@ -113,10 +125,43 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
     assert {"evaluation/subgroups.csv", "evaluation/net_benefit.csv"} <= artifacts
     gate = instance.get_latest_materialization_event(dg.AssetKey("model_promotion")).asset_materialization.metadata
-    assert gate["champion_version"].value == 1 and "| performance |" in gate["gate"].value
+    assert gate["decision"].value == "promote" and gate["champion_version"].value == 1
+    assert "| performance | yes | not applicable" in gate["gate"].value
     version_tags = client.get_model_version(settings.model_name, "1").tags
     assert version_tags["gate_decision"] == gate["decision"].value
     assert version_tags["gate_reasons"] == gate["reasons"].value
+
+
+def test_registered_version_has_a_model_card(pipeline) -> None:
+    settings, _, instance, _ = pipeline
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+    version = client.get_model_version(settings.model_name, "1")
+    artifacts = {a.path for a in client.list_artifacts(version.run_id, "model_card")}
+    assert {"model_card/model_card.md", "model_card/model_card.html"} <= artifacts
+    card = client.download_artifacts(version.run_id, "model_card/model_card.md")
+    text = Path(card).read_text(encoding="utf-8")
+    for expected in ("## Intended use", "## Ethical considerations", "## Lineage", FIRST, "readmission_30d",
+                     version.run_id, client.get_run(version.run_id).data.tags["data_fingerprint"]):
+        assert expected in text, expected
+    assert "Model card: " in version.description and "model_card.html" in version.description
+    metadata = instance.get_latest_materialization_event(dg.AssetKey("model_registration")).asset_materialization.metadata
+    assert metadata["model_card"].value == text and metadata["model_card_html"].value.endswith("model_card.html")
+
+
+def test_search_trials_are_child_runs_validated_inside_the_training_split(pipeline) -> None:
+    settings, _, instance, _ = pipeline
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    for family in ("lightgbm", "logistic_regression"):
+        event = instance.get_latest_materialization_event(dg.AssetKey(f"{family}_model"))
+        parent = client.get_run(event.asset_materialization.metadata["mlflow_run_id"].value)
+        children = client.search_runs([parent.info.experiment_id],
+                                      filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+        assert len(children) == parent.data.metrics["search_trials"] == 6
+        best = max(children, key=lambda c: c.data.metrics["val_auroc"])
+        assert parent.data.metrics["search_best_val_auroc"] == best.data.metrics["val_auroc"]
+        assert all(parent.data.params[f"best_{k}"] == v for k, v in best.data.params.items())
+        # validation rows come from the end of the training split, never from the test split
+        assert parent.data.params["search_validation_end"] <= parent.data.tags["train_index_date_max"][:10]
 
 
 def test_new_extract_is_scored_and_drift_reported(pipeline) -> None:
@@ -229,3 +274,22 @@ def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
     assert by_job["pipeline_job"] == [(0, 0), (0, 0)]  # glucose, hemoglobin: clean extract
     (glucose_unknown, glucose_converted), (hb_unknown, _) = by_job["refresh_job"]
     assert glucose_converted > 0 and hb_unknown > 0 and glucose_unknown == 0
+
+
+def test_degraded_challenger_is_rejected_and_the_champion_stays(pipeline) -> None:
+    """Runs last (it adds a version): the demo's second round, a deliberately worse LightGBM, fails the gate."""
+    settings, defs, instance, _ = pipeline
+    result = run_degraded_challenger(defs, instance)
+    assert result.success  # a rejection is a failed check, not a failed run
+    check = next(e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                 and e.event_specific_data.check_name == "promotion_gate")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    gate = instance.get_latest_materialization_event(dg.AssetKey("model_promotion")).asset_materialization.metadata
+    assert gate["decision"].value == "reject" and gate["challenger_version"].value == 2
+    assert gate["champion_version"].value == 1 and not gate["champion_moved"].value
+    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+    model = client.get_registered_model(settings.model_name)
+    assert (str(model.aliases["champion"]), str(model.aliases["challenger"])) == ("1", "2")
+    version = client.get_model_version(settings.model_name, "2")
+    assert version.tags["gate_decision"] == "reject" and version.tags["model_family"] == "lightgbm"
+    assert client.get_run(version.run_id).data.tags["training_preset"] == "degraded"

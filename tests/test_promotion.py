@@ -42,7 +42,13 @@ def test_rejects_on_fairness_calibration_and_data_quality() -> None:
 
 
 def test_edge_cases_first_champion_undefined_metrics_and_bad_policy() -> None:
-    assert decide("1", GOOD, None, None, []).promote  # no champion yet: nothing to be worse than
+    first = decide("1", GOOD, None, None, [])  # no champion yet: nothing to be worse than ...
+    assert first.promote and rule(first, "performance").detail.startswith("not applicable")
+    # ... but the absolute rules still decide for the first version
+    unfair_first = decide("1", {**GOOD, "worst_subgroup_auroc_gap": 0.2}, None, None, [])
+    assert not unfair_first.promote and [r.name for r in unfair_first.rules if not r.passed] == ["fairness"]
+    assert not decide("1", {**GOOD, "calibration_slope": 1.6}, None, None, []).promote
+    assert not decide("1", GOOD, None, None, ["person.x"]).promote
     no_groups = decide("2", {**GOOD, "worst_subgroup_auroc_gap": math.nan}, "1", 0.8, [])
     assert no_groups.promote and "not computed" in rule(no_groups, "fairness").detail
     assert not decide("2", {**GOOD, "calibration_slope": math.nan}, "1", 0.8, []).promote

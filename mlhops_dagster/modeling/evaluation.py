@@ -309,7 +309,7 @@ def calibration_slope(y_true: Any, y_prob: Any) -> tuple[float, float]:
 
     Why: the slope ``b`` measures over-fitting: ``b < 1`` means predictions are
     too extreme (typical of an over-fitted model), ``b > 1`` too moderate.
-    Fitted by Newton-Raphson (IRLS) from (0, 1); ``p`` clipped to
+    Fitted by Newton-Raphson (IRLS, with step halving) from (0, 1); ``p`` clipped to
     [1e-15, 1 - 1e-15].  Returns NaNs when the fit does not converge (perfect
     separation) or logit(p) is constant.
     """
@@ -324,7 +324,13 @@ def _calibration_slope(y: np.ndarray, p: np.ndarray, max_iter: int = 100, tol: f
     if np.ptp(z) == 0:
         return float("nan"), float("nan")
     X = np.column_stack([np.ones_like(z), z])
+
+    def loglik(b: np.ndarray) -> float:
+        eta = X @ b
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+
     beta = np.array([0.0, 1.0])
+    current = loglik(beta)
     for _ in range(max_iter):
         mu = expit(X @ beta)
         w = mu * (1 - mu)
@@ -333,7 +339,14 @@ def _calibration_slope(y: np.ndarray, p: np.ndarray, max_iter: int = 100, tol: f
             step = np.linalg.solve(hessian, X.T @ (y - mu))
         except np.linalg.LinAlgError:
             return float("nan"), float("nan")
+        # step halving: from (0, 1) a full Newton step overshoots when p reaches extreme logits (tiny weights);
+        # the log-likelihood is concave, so a shorter step that does not decrease it always exists
+        scale = 1.0
+        while scale > 1e-10 and loglik(beta + scale * step) < current - 1e-12:
+            scale /= 2
+        step = scale * step
         beta = beta + step
+        current = loglik(beta)
         if not np.all(np.isfinite(beta)) or np.abs(beta).max() > 1e6:
             return float("nan"), float("nan")
         if np.abs(step).max() < tol:

@@ -71,11 +71,15 @@ def decide(challenger_version: str, challenger: dict[str, float], champion_versi
            notes: tuple[str, ...] = ()) -> GateDecision:
     """Apply the gate. ``challenger`` holds test-window metrics: ``auroc``, ``calibration_slope`` and
     ``worst_subgroup_auroc_gap`` (NaN when no subgroup was large enough); ``champion_auroc`` is the
-    champion's AUROC on the same window (None when there is no other champion)."""
+    champion's AUROC on the same window (None when there is no champion). Without a champion
+    (the first registered version) the performance comparison is not applicable and the absolute
+    rules (fairness gap, calibration slope, data quality) alone decide."""
     rules: list[GateRule] = []
     auroc = challenger.get("auroc")
     if champion_version is None or champion_version == challenger_version:
-        rules.append(GateRule("performance", _finite(auroc), f"no other champion; challenger AUROC {auroc:.3f}"
+        # nothing to compare with (the first version, or the champion itself): the absolute rules decide
+        rules.append(GateRule("performance", _finite(auroc),
+                              f"not applicable: no other champion to compare with; challenger AUROC {auroc:.3f}"
                               if _finite(auroc) else "challenger AUROC undefined"))
     elif not _finite(champion_auroc) or not _finite(auroc):
         rules.append(GateRule("performance", False, "AUROC undefined for the challenger or the champion"))

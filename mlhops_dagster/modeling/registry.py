@@ -36,6 +36,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from mlhops_dagster.modeling.search import SearchResult
     from mlhops_dagster.modeling.trainers import TrainedModel
 
 __all__ = [
@@ -48,6 +49,9 @@ __all__ = [
     "load_run_model",
     "log_candidate",
     "log_evaluation",
+    "log_model_card",
+    "log_search_trials",
+    "read_run_artifact",
     "register_best",
     "apply_gate",
     "rollback_champion",
@@ -76,8 +80,7 @@ class RegistrationResult:
     version: str
     run_id: str
     auroc: float
-    aliases: list[str]  # aliases set on this version by this call
-    champion_set: bool  # True when this version also became champion (model had none)
+    aliases: list[str]  # aliases set on this version by this call (only `challenger`: the gate sets `champion`)
     decision: str
 
 
@@ -214,8 +217,13 @@ def log_candidate(
     tags: dict[str, str],
     plot_png: bytes | None = None,
     artifact_root: str | None = None,
+    search: SearchResult | None = None,
 ) -> str:
     """Log one candidate as its own MLflow run (run name = model family); returns the run id.
+
+    With a ``search``, each trial becomes a child run (:func:`log_search_trials`) and the
+    candidate's run records ``best_*`` params, the validation window and the ``search_trials``
+    / ``search_best_val_auroc`` metrics.
 
     Logs ``trained.params`` (+ ``privacy_*`` params and metrics for DP models),
     ``metrics``, ``tags`` (+ ``model_family``), the estimator with the sklearn
@@ -240,16 +248,19 @@ def log_candidate(
     signature = infer_signature(sample, proba)
     input_example = sample.head(5)
 
-    params = {"family": trained.family, **trained.params}
+    params = {"family": trained.family, **trained.params, **(search.parent_params() if search else {})}
+    metrics = {**(metrics or {}), **({"search_trials": float(len(search.trials)),
+                                      "search_best_val_auroc": search.best.val_auroc} if search else {})}
     privacy = trained.privacy or {}
     params.update({f"privacy_{k}": v for k, v in privacy.items()})
     run_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     run_tags.setdefault("model_family", trained.family)
 
     with _mlflow_uris(tracking_uri):
-        run = client.create_run(experiment_id, run_name=trained.family, tags=run_tags)
-        run_id = run.info.run_id
+        run_id = client.create_run(experiment_id, run_name=trained.family, tags=run_tags).info.run_id
         try:
+            if search is not None:
+                log_search_trials(tracking_uri, run_id, search)
             with mlflow.start_run(run_id=run_id):
                 mlflow.log_params({k: _param_value(v) for k, v in params.items()})
                 all_metrics = {**(metrics or {}), **{f"privacy_{k}": v for k, v in privacy.items()}}
@@ -272,6 +283,30 @@ def log_candidate(
             client.set_terminated(run_id, status="FAILED")
             raise
     return run_id
+
+
+def log_search_trials(tracking_uri: str, parent_run_id: str, search: SearchResult) -> list[str]:
+    """One finished child run per trial (tag ``mlflow.parentRunId``) with its params and ``val_auroc``;
+    returns the child run ids in trial order."""
+    import time
+
+    from mlflow.entities import Metric, Param
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    client = tracking_client(tracking_uri)
+    parent = client.get_run(parent_run_id)
+    child_ids = []
+    for trial in search.trials:
+        child = client.create_run(parent.info.experiment_id, run_name=f"{search.family}-trial-{trial.number}",
+                                  tags={MLFLOW_PARENT_RUN_ID: parent_run_id, "model_family": search.family,
+                                        "search_trial": str(trial.number),
+                                        "best_trial": str(trial.number == search.best.number).lower()})
+        client.log_batch(child.info.run_id,
+                         metrics=[Metric("val_auroc", trial.val_auroc, int(time.time() * 1000), 0)],
+                         params=[Param(k, _param_value(v)) for k, v in trial.params.items()])
+        client.set_terminated(child.info.run_id)
+        child_ids.append(child.info.run_id)
+    return child_ids
 
 
 def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], plot_png: bytes | None = None,
@@ -299,6 +334,38 @@ def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], pl
                 client.log_artifact(run_id, str(path), artifact_path="evaluation")
 
 
+MODEL_CARD_DIR = "model_card"
+
+
+def read_run_artifact(tracking_uri: str, run_id: str, path: str) -> bytes | None:
+    """The bytes of artifact ``path`` of run ``run_id`` (None when the run has no such artifact)."""
+    from mlflow.exceptions import MlflowException
+
+    client = tracking_client(tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, path, tmp)
+        except (MlflowException, OSError):
+            return None
+        return Path(local).read_bytes() if Path(local).is_file() else None
+
+
+def log_model_card(tracking_uri: str, model_name: str, version: str, run_id: str, markdown: str, html: str,
+                   summary: str) -> str:
+    """Log ``model_card/model_card.md`` and ``model_card/model_card.html`` on the version's run and set the
+    registered version's description to ``summary`` plus where the card is; returns the card's artifact URI."""
+    client = tracking_client(tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in (("model_card.md", markdown), ("model_card.html", html)):
+            path = Path(tmp) / name
+            path.write_text(text, encoding="utf-8")
+            client.log_artifact(run_id, str(path), artifact_path=MODEL_CARD_DIR)
+    card_uri = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{MODEL_CARD_DIR}/model_card.html"
+    client.update_model_version(model_name, version, description=f"{summary}\n\nModel card: {card_uri}")
+    client.set_model_version_tag(model_name, version, "model_card", f"{MODEL_CARD_DIR}/model_card.html")
+    return card_uri
+
+
 def load_run_model(tracking_uri: str, run_id: str) -> Any:
     """The sklearn estimator logged by :func:`log_candidate` in run ``run_id``."""
     import mlflow.sklearn
@@ -317,18 +384,20 @@ def _version_by_alias(client: MlflowClient, model_name: str, alias: str):
     try:
         return client.get_model_version_by_alias(model_name, alias)
     except MlflowException as exc:
+        hint = (" — no version has passed the promotion gate yet (see the `promotion_gate` check of "
+                "`model_promotion`)" if alias == CHAMPION else "")
         raise LookupError(
-            f"registered model {model_name!r} has no version with alias {alias!r} ({exc.message})"
+            f"registered model {model_name!r} has no version with alias {alias!r}{hint} ({exc.message})"
         ) from exc
 
 
 def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str, float]) -> RegistrationResult:
-    """Register the run with the highest test AUROC as a new version of ``model_name``.
+    """Register the run with the highest test AUROC as a new version of ``model_name`` with alias ``challenger``.
 
-    The new version gets alias ``challenger``; it also gets ``champion`` when the
-    model has no champion yet (promotion of later challengers is a separate,
-    human/sensor-approved step).  The version is tagged with the decision,
-    its test AUROC, the candidates compared and the source run's model family.
+    Registration never sets ``champion``, not even on a model that has none: every version,
+    the first included, becomes champion only through the promotion gate (:func:`apply_gate`).
+    The version is tagged with the decision, its test AUROC, the candidates compared and the
+    source run's model family.
     """
     from mlflow.exceptions import MlflowException
 
@@ -347,12 +416,6 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
     except MlflowException as exc:
         if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
             raise
-    try:
-        client.get_model_version_by_alias(model_name, CHAMPION)
-        has_champion = True
-    except MlflowException:
-        has_champion = False
-
     model_id = run.data.tags.get(MODEL_ID_TAG)
     source = f"models:/{model_id}" if model_id else f"runs:/{run_id}/{MODEL_ARTIFACT}"
     # the registry store resolves ``models:/<id>`` sources through MLflow's global tracking URI
@@ -365,16 +428,12 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
             tags={"model_family": run.data.tags.get("model_family", run.data.params.get("family", ""))},
         )
     version = str(mv.version)
-
-    aliases = [CHALLENGER]
     client.set_registered_model_alias(model_name, CHALLENGER, version)
-    if not has_champion:
-        _set_champion(client, model_name, version)
-        aliases.append(CHAMPION)
-        decision = "challenger+champion: best test AUROC; the model had no champion"
-    else:
-        current = client.get_model_version_by_alias(model_name, CHAMPION)
-        decision = f"challenger: best test AUROC; champion stays version {current.version}"
+    try:
+        current = str(_version_by_alias(client, model_name, CHAMPION).version)
+        decision = f"challenger: best test AUROC; champion stays version {current} until the gate decides"
+    except LookupError:
+        decision = "challenger: best test AUROC; the model has no champion yet (the promotion gate decides)"
 
     for key, value in {
         "decision": decision,
@@ -385,15 +444,8 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
     }.items():
         client.set_model_version_tag(model_name, version, key, value)
 
-    return RegistrationResult(
-        model_name=model_name,
-        version=version,
-        run_id=run_id,
-        auroc=auroc,
-        aliases=aliases,
-        champion_set=not has_champion,
-        decision=decision,
-    )
+    return RegistrationResult(model_name=model_name, version=version, run_id=run_id, auroc=auroc,
+                              aliases=[CHALLENGER], decision=decision)
 
 
 def champion_info(tracking_uri: str, model_name: str, alias: str = CHAMPION) -> ModelVersionInfo:

@@ -7,7 +7,7 @@ all of them with the sklearn flavor and batch scoring can call
 
 * ``lightgbm``            -- :class:`lightgbm.LGBMClassifier`
 * ``logistic_regression`` -- median-impute (+ missing indicators) -> standardise
-  -> L2 logistic regression (:class:`sklearn.pipeline.Pipeline`)
+  -> L2 or L1 logistic regression (:class:`sklearn.pipeline.Pipeline`)
 * ``dp_mlp``              -- :class:`DPMLPClassifier`, a small torch MLP trained
   with DP-SGD through Opacus (Poisson sampling, per-sample clipping, Gaussian
   noise calibrated to a target epsilon).
@@ -115,36 +115,42 @@ def train_lightgbm(X: pd.DataFrame, y: pd.Series, seed: int = 0, **params: Any) 
 # --------------------------------------------------------------------------- #
 # Logistic regression
 # --------------------------------------------------------------------------- #
+LOGREG_SOLVERS = {"l2": "lbfgs", "l1": "saga"}  # lbfgs has no L1; saga is seeded through random_state
+
+
 def train_logistic_regression(
     X: pd.DataFrame,
     y: pd.Series,
     seed: int = 0,
     C: float = 1.0,
+    penalty: str = "l2",
     add_indicator: bool = True,
     max_iter: int = 2000,
 ) -> TrainedModel:
-    """Median impute (+ missing-value indicators) -> standardise -> L2 logistic regression.
+    """Median impute (+ missing-value indicators) -> standardise -> L2 (lbfgs) or L1 (saga) logistic regression.
 
     ``class_weight=None`` so predicted probabilities stay calibrated to the base
-    rate.  lbfgs is deterministic; ``seed`` is recorded (and passed as
-    ``random_state``) for uniformity.
+    rate.  The penalty is set through ``l1_ratio`` (scikit-learn >= 1.8 deprecates
+    ``penalty``).  lbfgs is deterministic and saga is seeded with ``seed``.
     """
+    if penalty not in LOGREG_SOLVERS:
+        raise ValueError(f"penalty must be one of {sorted(LOGREG_SOLVERS)}, got {penalty!r}")
     X, y_arr = _check_xy(X, y)
+    solver = LOGREG_SOLVERS[penalty]
+    clf = LogisticRegression(C=C, l1_ratio=1.0 if penalty == "l1" else 0.0, solver=solver, max_iter=max_iter,
+                             class_weight=None, random_state=seed)
     pipe = Pipeline(
         [
             ("impute", SimpleImputer(strategy="median", add_indicator=add_indicator)),
             ("scale", StandardScaler()),
-            (
-                "clf",
-                LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, class_weight=None, random_state=seed),
-            ),
+            ("clf", clf),
         ]
     )
     pipe.fit(X, y_arr)
     params = {
         "C": C,
-        "penalty": "l2",
-        "solver": "lbfgs",
+        "penalty": penalty,
+        "solver": solver,
         "max_iter": max_iter,
         "class_weight": None,
         "imputer": "median",
