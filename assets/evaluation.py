@@ -31,6 +31,7 @@ from mlhops_dagster.modeling.registry import (
     load_run_model,
     log_evaluation,
     log_model_card,
+    model_input,
     read_run_artifact,
     register_best,
     tracking_client,
@@ -94,7 +95,10 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
         test = features[features["split"] == "test"].reset_index(drop=True)
         model = load_run_model(mlflow_tracking.tracking_uri, candidate["run_id"])
         y = test[LABEL_COLUMN].to_numpy()
-        scores = model.predict_proba(test[model_feature_columns(test)])[:, 1]
+        try:
+            scores = model.predict_proba(model_input(model, test))[:, 1]
+        except ValueError as err:  # the features were rebuilt with other columns since this candidate trained
+            raise dg.Failure(description=f"Cannot evaluate the {family} candidate: {err}") from err
         result = evaluate_candidate(y, scores, subgroups(test), EvaluationConfig())
         metrics = result.metrics
         combined = roc_pr_calibration_png(y, scores, title=f"{family} — test split")
@@ -261,7 +265,7 @@ def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tupl
         return None, None, "no champion"
     try:
         model, _ = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION)
-        scores = model.predict_proba(test[model_feature_columns(test)])[:, 1]
+        scores = model.predict_proba(model_input(model, test))[:, 1]
         return info.version, float(roc_auc_score(test[LABEL_COLUMN], scores)), "re-scored on the same test window"
     except (KeyError, ValueError) as err:  # a champion trained on other feature columns
         recorded = info.metrics.get("test_auroc")

@@ -11,7 +11,7 @@ from assets.evaluation import model_registration
 from assets.features import readmission_features
 from assets.raw import extract_partitions
 from mlhops_dagster.features.readmission import model_feature_columns
-from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias
+from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias, model_input
 from mlhops_dagster.monitoring.drift import compute_drift
 from mlhops_dagster.monitoring.tracking import log_drift_run
 from mlhops_dagster.warehouse import write_frame
@@ -83,7 +83,10 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         with warehouse.connect() as con:
             con.execute(MONITORING_DDL)
             rows = window_rows(con, window(context, con))
-            scores = model.predict_proba(rows[model_feature_columns(rows)])[:, 1] if len(rows) else []
+            try:
+                scores = model.predict_proba(model_input(model, rows))[:, 1] if len(rows) else []
+            except ValueError as err:  # the feature table no longer has the champion's columns
+                raise dg.Failure(description=f"Cannot score with champion v{version}: {err}") from err
             scored = pd.DataFrame({
                 "extract_id": extract_id, "visit_occurrence_id": rows["visit_occurrence_id"],
                 "person_id": rows["person_id"], "index_date": rows["index_date"], "score": scores,

@@ -26,7 +26,7 @@ from mlhops_dagster.modeling import (
     train_logistic_regression,
 )
 from mlhops_dagster.modeling.promotion import decide
-from mlhops_dagster.modeling.registry import apply_gate
+from mlhops_dagster.modeling.registry import apply_gate, model_input
 
 
 def make_data(n: int = 1500, p: int = 24, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -258,3 +258,15 @@ def test_registry_aliases_and_loading(tmp_path, data):
     with pytest.raises(LookupError):
         load_model_by_alias(uri, "no_such_model")
     assert mlflow.get_tracking_uri() == previous_uri
+
+
+def test_model_input_feeds_the_fitted_columns_in_order_and_names_missing_ones(data):
+    """A rebuilt feature table may hold other columns: scoring takes the model's own, or says what is missing."""
+    X_train, y_train, X_test, _ = data
+    model = train_logistic_regression(X_train, y_train, seed=0).estimator
+    shuffled = X_test[list(reversed(X_test.columns))].assign(flag_new=1)  # other order, one column the model never saw
+    fed = model_input(model, shuffled)
+    assert list(fed.columns) == list(X_train.columns)
+    np.testing.assert_allclose(model.predict_proba(fed), model.predict_proba(X_test), rtol=1e-12)
+    with pytest.raises(ValueError, match=str(X_train.columns[3])):
+        model_input(model, X_test.drop(columns=[X_train.columns[3]]))

@@ -487,6 +487,24 @@ def load_model_by_alias(tracking_uri: str, model_name: str, alias: str = CHAMPIO
     return model, version
 
 
+def model_input(model: Any, features: pd.DataFrame) -> pd.DataFrame:
+    """The columns ``model`` was fitted on, in its order, taken from ``features``.
+
+    A feature table rebuilt since the model was trained can hold other columns (per-concept
+    flags are kept by prevalence, so the set moves with the data): a model must be fed the
+    columns it knows, never whatever the table now has. ValueError names the missing ones.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        raise ValueError("the model records no input column names (feature_names_in_); it cannot be scored safely")
+    missing = [str(c) for c in names if c not in features.columns]
+    if missing:
+        raise ValueError(f"the feature table lacks {len(missing)} column(s) the model was trained on "
+                         f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}); retrain on the current "
+                         "features")
+    return features.loc[:, [str(c) for c in names]]
+
+
 # --------------------------------------------------------------------------- #
 # promotion gate and rollback
 # --------------------------------------------------------------------------- #
