@@ -10,6 +10,7 @@ import pandas as pd
 from assets.evaluation import model_registration
 from assets.features import readmission_features
 from assets.raw import extract_partitions
+from mlhops_dagster.features.catalogue import monitored_features
 from mlhops_dagster.features.readmission import model_feature_columns
 from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias, model_input
 from mlhops_dagster.monitoring.drift import compute_drift
@@ -111,7 +112,9 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         deps=[batch_scores],
         automation_condition=dg.AutomationCondition.eager(),
         description=(
-            f"Evidently DataDriftPreset (+ PSI) of this {unit}'s features against the champion's training data. "
+            f"Evidently DataDriftPreset (+ PSI) of this {unit}'s monitored features (each signal in its all-history "
+            "and 365-day form; no 180/30-day variants, age-group or per-concept flags) against the champion's "
+            "training data. "
             "The HTML report is an MLflow artifact; `drift_sensor` requests retraining when the drifted share "
             "crosses the threshold."
         ),
@@ -133,7 +136,7 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         if current.empty or reference.empty:
             raise dg.Failure(description=f"No rows to compare for extract {extract_id} "
                                          f"(current {len(current)}, reference {len(reference)})")
-        result = compute_drift(reference, current, model_feature_columns(reference))
+        result = compute_drift(reference, current, monitored_features(model_feature_columns(reference)))
         run_id, link = log_drift_run(
             mlflow_tracking.tracking_uri, f"{mlflow_tracking.experiment}_monitoring", mlflow_tracking.artifact_root,
             extract_id, champion.version, result, mlflow_tracking.ui_url,
