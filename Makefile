@@ -29,7 +29,16 @@ $(STAMP): pyproject.toml
 
 manifest: $(MANIFEST)
 
-$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+# The manifest depends on the dbt vars too (MLHOPS_VOCAB_DIR selects the Athena sources): a stamp
+# named after the vocabulary folder makes a changed (or unset) MLHOPS_VOCAB_DIR re-parse the project.
+VARS_STAMP := dbt_omop/target/.vars-$(shell printf '%s' "$(MLHOPS_VOCAB_DIR)" | md5sum | cut -c1-12)
+
+$(VARS_STAMP):
+	mkdir -p dbt_omop/target
+	rm -f dbt_omop/target/.vars-*
+	touch $@
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES) $(VARS_STAMP)
 	$(BIN)/python -c "from resources.dbt_project import prepare_manifest; prepare_manifest()"
 
 instance: $(DAGSTER_HOME)/dagster.yaml
