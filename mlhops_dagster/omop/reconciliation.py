@@ -163,13 +163,14 @@ def _drop_temp_tables(con: Connection, dialect: _Dialect) -> None:
 def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceReconciliation]:
     _drop_temp_tables(con, dialect)
     con.execute(f"create temp table _recon_cdm as {_cdm_events_sql()}")
+    if dialect.postgres:  # analysed before the join below reads it, or the planner loops over it row by row
+        con.execute("analyze _recon_cdm")
     con.execute(
         "create temp table _recon_events as select e.event_source, e.extract_id, e.source_line, "
         "e.event_id, e.cdm_table, c.cdm_table as found_in "
         f"from {EVENTS_RELATION} e left join _recon_cdm c on c.cdm_id = e.event_id and c.cdm_table = e.cdm_table"
     )
     if dialect.postgres:  # autovacuum never analyses temporary tables: give the planner their row counts
-        con.execute("analyze _recon_cdm")
         con.execute("analyze _recon_events")
     result = {}
     for source in CLINICAL_SOURCES:
@@ -181,10 +182,12 @@ def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceR
         )
         raw_rows = _scalar(con, f"select count(*) from {raw}")
         reached = _scalar(con, f"select count(e.source_line) {reached_join}", [source])
+        # only when a row was lost: PostgreSQL plans this ordered anti-join with LIMIT as a nested loop,
+        # minutes at a few hundred patients, which a reconciled warehouse need not pay
         examples = con.execute(
             f"select r.extract_id, r.source_line {reached_join} where e.source_line is null "
             f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}", [source]
-        ).fetchall()
+        ).fetchall() if reached < raw_rows else []
         by_table = dict(con.execute(
             "select found_in, count(*) from _recon_events where event_source = ? and found_in is not null "
             "group by found_in order by found_in", [source]
@@ -209,7 +212,7 @@ def _reconcile_entity(con: Connection, dialect: _Dialect, source: str, cdm_table
     examples = con.execute(
         f"select r.extract_id, r.source_line {join} where c.cdm_id is null "
         f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}"
-    ).fetchall()
+    ).fetchall() if reached < raw_rows else []  # only when a row was lost (see _reconcile_clinical)
     cdm_rows = _scalar(con, f"select count(distinct c.cdm_id) {join}")
     return SourceReconciliation(source, raw_rows, reached, {cdm_table: cdm_rows},
                                 lost_examples=[(str(x), int(y)) for x, y in examples])
