@@ -17,5 +17,6 @@ select
     cast(source_code as varchar(50)) as condition_source_value,
     cast(source_concept_id as integer) as condition_source_concept_id,
     cast(null as varchar(50)) as condition_status_source_value
-from {{ ref('int__events') }}
-where cdm_table = 'condition_occurrence'
+from (
+{{ clinical_events('condition_occurrence') }}
+) as events

@@ -20,5 +20,6 @@ select
     cast(null as integer) as unit_concept_id,
     cast(null as varchar(50)) as unit_source_value,
     cast(null as integer) as unit_source_concept_id
-from {{ ref('int__events') }}
-where cdm_table = 'device_exposure'
+from (
+{{ clinical_events('device_exposure') }}
+) as events

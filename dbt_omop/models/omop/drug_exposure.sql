@@ -26,5 +26,6 @@ select
     cast(source_concept_id as integer) as drug_source_concept_id,
     cast(null as varchar(50)) as route_source_value,
     cast(null as varchar(50)) as dose_unit_source_value
-from {{ ref('int__events') }}
-where cdm_table = 'drug_exposure'
+from (
+{{ clinical_events('drug_exposure') }}
+) as events

@@ -25,5 +25,6 @@ select
     cast(substr(value_source_value, 1, 50) as varchar(50)) as value_source_value,
     cast(null as bigint) as measurement_event_id,
     cast(null as integer) as meas_event_field_concept_id
-from {{ ref('int__events') }}
-where cdm_table = 'measurement'
+from (
+{{ clinical_events('measurement') }}
+) as events

@@ -22,5 +22,6 @@ select
     cast(substr(value_source_value, 1, 50) as varchar(50)) as value_source_value,
     cast(null as bigint) as observation_event_id,
     cast(null as integer) as obs_event_field_concept_id
-from {{ ref('int__events') }}
-where cdm_table = 'observation'
+from (
+{{ clinical_events('observation') }}
+) as events

@@ -17,5 +17,6 @@ select
     cast(source_code as varchar(50)) as procedure_source_value,
     cast(source_concept_id as integer) as procedure_source_concept_id,
     cast(null as varchar(50)) as modifier_source_value
-from {{ ref('int__events') }}
-where cdm_table = 'procedure_occurrence'
+from (
+{{ clinical_events('procedure_occurrence') }}
+) as events
