@@ -5,8 +5,9 @@
     Each CDM event table runs this with its own cdm_table: the routing of int__code_map
     (decided once per code) is joined to the source rows, so each row is read, joined and
     written once, into the table it lands in. int__events runs it for all tables as a view:
-    the rows' lineage (event_source, extract_id, source_line -> event_id, cdm_table), read by
-    the reconciliation and never written.
+    the rows' lineage (event_source, extract_id, source_line -> event_id, cdm_table, person and
+    concepts; lineage_only leaves out the visit, value and unit columns and their joins), read
+    by the reconciliation and never written.
 
     Rows of unknown patients are not events (the reconciliation reports them as lost); an
     encounter of another patient is not linked. visit_occurrence_id is the collapsed visit of
@@ -26,7 +27,7 @@
     branches of int__event_sources are never scanned (condition_occurrence does not read the
     11M observations).
 -#}
-{% macro clinical_events(cdm_table=none) -%}
+{% macro clinical_events(cdm_table=none, lineage_only=false) -%}
 {%- set routed_sources = none -%}
 {%- if execute and cdm_table is not none -%}
     {%- set found = run_query(
@@ -84,13 +85,14 @@ select
     routed.extract_id,
     routed.source_line,
     persons.person_id,
+    routed.concept_id,
+    routed.mapped_concept_id,
+    routed.source_concept_id
+    {%- if not lineage_only %},
     case when visits.person_id = persons.person_id then visits.visit_occurrence_id end as visit_occurrence_id,
     case when visits.person_id = persons.person_id then visits.visit_detail_id end as visit_detail_id,
     case when visits.person_id = persons.person_id then visits.provider_id end as provider_id,
-    routed.concept_id,
-    routed.mapped_concept_id,
     routed.source_code,
-    routed.source_concept_id,
     routed.start_date,
     routed.start_datetime,
     case when routed.end_date >= routed.start_date then routed.end_date end as end_date,
@@ -103,7 +105,9 @@ select
     case
         when routed.unit_source_value is not null then coalesce(units.unit_concept_id, 0)
     end as unit_concept_id
+    {%- endif %}
 from routed
+{%- if not lineage_only %}
 -- encounter_id is unique in int__encounter_visit, so joining on it alone finds the same
 -- row; it links only when the encounter belongs to the row's patient, compared on the
 -- person ids (surrogate_id of the patient id on both sides): equality on two 64-hex keys in
@@ -111,8 +115,11 @@ from routed
 -- through the join costs more than its bigint person id.
 left join {{ ref('int__encounter_visit') }} as visits
     on visits.encounter_id = routed.encounter_id
+{%- endif %}
 inner join persons
     on persons.patient_id = routed.patient_id
+{%- if not lineage_only %}
 left join units
     on units.unit_code = routed.unit_source_value
+{%- endif %}
 {%- endmacro %}

@@ -4,11 +4,11 @@ The raw tables are the ground truth (the ingest already accounts for rows read =
 quarantined). This module follows each loaded row into the CDM:
 
 - clinical rows (conditions, medications, immunizations, procedures, observations,
-  allergies, devices) through ``omop_int.int__events``, which keeps their provenance
-  (``event_source``, ``extract_id``, ``source_line``) next to the ``event_id`` that becomes
-  the CDM table's primary key; a row reaches the CDM when at least one of its events is in
-  one of the six event tables (a code mapped to several standard concepts gives several
-  events, and so several CDM rows);
+  allergies, devices) through ``omop_int.int__events``, a view that recomputes their
+  provenance (``event_source``, ``extract_id``, ``source_line``) next to the ``event_id``
+  that becomes the CDM table's primary key (read once, into a temporary table); a row
+  reaches the CDM when at least one of its events is in one of the six event tables (a
+  code mapped to several standard concepts gives several events, and so several CDM rows);
 - encounters to ``omop.visit_detail`` (one row per encounter, id
   ``surrogate_id('visit_detail', encounter id)``), and patients to ``omop.person`` (id
   ``surrogate_id(patient id)``), recomputed here so that no intermediate model is trusted.
@@ -232,8 +232,8 @@ def reconcile(con: Connection) -> Reconciliation:
         sources["patients"] = _reconcile_entity(con, dialect, "patients", "person", "person_id",
                                                 dialect.surrogate_id("r.id"))
         orphans = dict(con.execute(
-            f"select c.cdm_table, count(*) filter (where e.event_id is null) from _recon_cdm c "
-            f"left join (select distinct event_id, cdm_table from {EVENTS_RELATION}) e "
+            "select c.cdm_table, count(*) filter (where e.event_id is null) from _recon_cdm c "
+            "left join (select distinct event_id, cdm_table from _recon_events) e "
             "on e.event_id = c.cdm_id and e.cdm_table = c.cdm_table group by c.cdm_table order by 1"
         ).fetchall())
     finally:
