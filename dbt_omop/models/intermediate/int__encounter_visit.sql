@@ -22,7 +22,9 @@
 -- ETL-Synthea does; CDM end dates are required). visit_detail, one row per encounter, keeps
 -- it, so an end before its start is not silently repaired away but counted by DQD's
 -- plausibleStartBeforeEnd on visit_detail (fatal in the project's catalogue).
--- person_id hashed once per patient (not once per encounter).
+-- person_id hashed once per patient (not once per encounter); the windows partition by it
+-- (a bigint) rather than by the 64-hex patient pseudonym, which this table does not keep
+-- (person.person_source_value has it).
 with persons as (
     select
         patient_id,
@@ -33,7 +35,6 @@ with persons as (
 encounters as (
     select
         encounters.encounter_id,
-        encounters.patient_id,
         persons.person_id,
         encounters.encounter_class,
         encounters.encounter_start_datetime as start_datetime,
@@ -64,7 +65,7 @@ encounters as (
 inpatient as (
     select
         encounter_id,
-        patient_id,
+        person_id,
         start_date,
         cast(end_datetime as date) as end_date,
         start_datetime
@@ -76,7 +77,7 @@ inpatient_flagged as (
     select
         inpatient.*,
         case
-            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.patient_id order by inpatient.start_datetime, ' ~ binary_collation('inpatient.encounter_id') ~ ' rows between unbounded preceding and 1 preceding)') }}
+            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.person_id order by inpatient.start_datetime, ' ~ binary_collation('inpatient.encounter_id') ~ ' rows between unbounded preceding and 1 preceding)') }}
                 then 0
             else 1
         end as starts_new_stay
@@ -87,7 +88,7 @@ inpatient_stays as (
     select
         inpatient_flagged.*,
         sum(starts_new_stay) over (
-            partition by patient_id
+            partition by person_id
             order by start_datetime, {{ binary_collation("encounter_id") }}
             rows between unbounded preceding and current row
         ) as stay_number
@@ -96,12 +97,12 @@ inpatient_stays as (
 
 stays as (
     select
-        patient_id,
+        person_id,
         stay_number,
         min(start_date) as stay_start_date,
         max(end_date) as stay_end_date
     from inpatient_stays
-    group by patient_id, stay_number
+    group by person_id, stay_number
 ),
 
 absorbed as (
@@ -111,7 +112,7 @@ absorbed as (
         encounters.visit_group = 'emergency' and encounters.start_date = stays.stay_start_date as is_er_admission
     from encounters
     inner join stays
-        on stays.patient_id = encounters.patient_id
+        on stays.person_id = encounters.person_id
         and encounters.start_date between stays.stay_start_date and stays.stay_end_date
     where encounters.visit_group in ('outpatient', 'emergency')
 ),
@@ -147,19 +148,19 @@ grouped_visits as (
     select
         membership.*,
         first_value(encounter_id) over (
-            partition by patient_id, visit_key
+            partition by person_id, visit_key
             order by start_datetime, {{ binary_collation("encounter_id") }}
         ) as first_encounter_id,
         first_value(encounter_id) over (
-            partition by patient_id, visit_key
+            partition by person_id, visit_key
             order by anchor_rank, start_datetime, {{ binary_collation("encounter_id") }}
         ) as anchor_encounter_id,
         max(case when is_er_admission then 1 else 0 end) over (
-            partition by patient_id, visit_key
+            partition by person_id, visit_key
         ) as has_er_admission,
-        min(start_datetime) over (partition by patient_id, visit_key) as visit_start_datetime,
-        max(end_datetime) over (partition by patient_id, visit_key) as visit_end_datetime,
-        count(*) over (partition by patient_id, visit_key) as encounter_count
+        min(start_datetime) over (partition by person_id, visit_key) as visit_start_datetime,
+        max(end_datetime) over (partition by person_id, visit_key) as visit_end_datetime,
+        count(*) over (partition by person_id, visit_key) as encounter_count
     from membership
     where visit_key not like 'encounter|%'
 ),
@@ -200,7 +201,6 @@ select
     visits.encounter_id,
     visits.encounter_id = visits.anchor_encounter_id as is_visit_anchor,
     visits.person_id,
-    visits.patient_id,
     case
         when visits.visit_key like 'stay|%' and visits.has_er_admission = 1 then 262
         when visits.visit_key like 'stay|%' then 9201

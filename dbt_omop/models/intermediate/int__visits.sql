@@ -10,7 +10,6 @@ select
     visit_occurrence_id,
     encounter_id,
     person_id,
-    patient_id,
     visit_concept_id,
     cast(visit_start_datetime as date) as visit_start_date,
     visit_start_datetime,
