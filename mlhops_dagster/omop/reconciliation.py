@@ -165,10 +165,12 @@ def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceR
     con.execute(f"create temp table _recon_cdm as {_cdm_events_sql()}")
     if dialect.postgres:  # analysed before the join below reads it, or the planner loops over it row by row
         con.execute("analyze _recon_cdm")
+    # one full join: an event without its CDM row has found_in null (lost), a CDM row without an
+    # event has event_id null (orphan); the orphans need no second join
     con.execute(
         "create temp table _recon_events as select e.event_source, e.extract_id, e.source_line, "
         "e.event_id, e.cdm_table, c.cdm_table as found_in "
-        f"from {EVENTS_RELATION} e left join _recon_cdm c on c.cdm_id = e.event_id and c.cdm_table = e.cdm_table"
+        f"from {EVENTS_RELATION} e full join _recon_cdm c on c.cdm_id = e.event_id and c.cdm_table = e.cdm_table"
     )
     if dialect.postgres:  # autovacuum never analyses temporary tables: give the planner their row counts
         con.execute("analyze _recon_events")
@@ -232,9 +234,7 @@ def reconcile(con: Connection) -> Reconciliation:
         sources["patients"] = _reconcile_entity(con, dialect, "patients", "person", "person_id",
                                                 dialect.surrogate_id("r.id"))
         orphans = dict(con.execute(
-            "select c.cdm_table, count(*) filter (where e.event_id is null) from _recon_cdm c "
-            "left join (select distinct event_id, cdm_table from _recon_events) e "
-            "on e.event_id = c.cdm_id and e.cdm_table = c.cdm_table group by c.cdm_table order by 1"
+            "select found_in, count(*) from _recon_events where event_id is null group by found_in order by 1"
         ).fetchall())
     finally:
         _drop_temp_tables(con, dialect)
