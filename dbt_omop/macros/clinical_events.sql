@@ -22,18 +22,34 @@
     coalesce(routing.cdm_table, default_cdm_table), which keeps the join a left join; a row
     whose code matches no routing row (a null code) lands in its default table with concept 0.
 
-    When the model runs, the source files that have rows routed to cdm_table are read from
-    int__code_map (built before it) and the others are filtered out by name, so their
-    branches of int__event_sources are never scanned (condition_occurrence does not read the
-    11M observations).
+    When the model runs, the source files that can land rows in cdm_table are listed: those
+    whose unmapped rows default to it, and those with rows routed to it in int__code_map
+    (built before it); the other files' branches of int__event_sources are filtered out by
+    name and never scanned (condition_occurrence does not read the 11M observations). The
+    files of the defaults are always listed, so a code map built before a file's first
+    delivery can misroute its new codes but never lose its rows; without the code map
+    (a compile before the first build) nothing is filtered.
 -#}
 {% macro clinical_events(cdm_table=none, lineage_only=false) -%}
-{%- set routed_sources = none -%}
+{%- set default_sources = {
+    'condition_occurrence': ['conditions'],
+    'drug_exposure': ['immunizations', 'medications'],
+    'measurement': ['observations'],
+    'observation': ['allergies', 'observations'],
+    'procedure_occurrence': ['procedures'],
+    'device_exposure': ['devices'],
+} -%}
+{%- set read_sources = none -%}
 {%- if execute and cdm_table is not none -%}
-    {%- set found = run_query(
-        "select distinct event_source from " ~ ref('int__code_map')
-        ~ " where cdm_table = '" ~ cdm_table ~ "' order by event_source") -%}
-    {%- set routed_sources = found.columns[0].values() -%}
+    {%- set code_map = ref('int__code_map') -%}
+    {%- if adapter.get_relation(database=code_map.database, schema=code_map.schema,
+                                identifier=code_map.identifier) is not none -%}
+        {%- set found = run_query(
+            "select distinct event_source from " ~ code_map
+            ~ " where cdm_table = '" ~ cdm_table ~ "'") -%}
+        {%- set read_sources = (default_sources.get(cdm_table, []) + found.columns[0].values() | list)
+            | unique | sort -%}
+    {%- endif -%}
 {%- endif %}
 with routed as (
     select
@@ -53,10 +69,8 @@ with routed as (
     {%- if cdm_table is not none %}
         and coalesce(routing.cdm_table, sources.default_cdm_table) = '{{ cdm_table }}'
     {%- endif %}
-    {%- if routed_sources is not none and routed_sources | length > 0 %}
-        and sources.event_source in ('{{ routed_sources | join("', '") }}')
-    {%- elif routed_sources is not none %}
-        and false
+    {%- if read_sources %}
+        and sources.event_source in ('{{ read_sources | join("', '") }}')
     {%- endif %}
 ),
 
