@@ -22,6 +22,10 @@ partial parse, connection), reported for the build as ``dbt_startup_s``. ``dbt_s
 lists the slowest nodes of the build (node execution times overlap when dbt runs threads).
 ``omop_over_floor`` = the build's wall time / the floor.
 
+``reconciliation_s`` is the pipeline's row reconciliation (``no_source_rows_lost``: every loaded
+raw row followed into the CDM through the event lineage view ``omop_int.int__events``, which
+recomputes the event ids), with ``reconciliation_lost_rows`` (0 on a correct build).
+
 The data-quality checks (``mlhops_dagster.quality.checks``: the OHDSI DQD check types, ~1,300
 instances, a handful of SQL statements per CDM table) are timed per table: ``quality_checks_s``
 is the total, ``checks_by_table_s`` the slowest tables. ``checks_full_scan_s`` is their floor:
@@ -64,6 +68,7 @@ from mlhops_dagster.ehr.contract import FILES  # noqa: E402
 from mlhops_dagster.ehr.generator import generate_extract  # noqa: E402
 from mlhops_dagster.ehr.ingest import ingest_extract  # noqa: E402
 from mlhops_dagster.features.readmission import build_readmission_features  # noqa: E402
+from mlhops_dagster.omop.reconciliation import reconcile  # noqa: E402
 from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks  # noqa: E402
 from mlhops_dagster.quality.elements import summarise_concept_sets, summarise_measurement_elements  # noqa: E402
 from mlhops_dagster.settings import load_settings  # noqa: E402
@@ -246,6 +251,8 @@ def main() -> None:
         report["dbt_slowest"] = build["slowest"]
         report["dbt_slowest_tests"] = tests["slowest"][:5]
         con = duckdb.connect(str(warehouse))
+        report["reconciliation_s"], reconciled = _timed(lambda: reconcile(con))
+        report["reconciliation_lost_rows"] = reconciled.lost_rows
         report["quality_checks_s"], by_table = time_checks(con)
         report["checks_by_table_s"] = dict(sorted(by_table.items(), key=lambda kv: -kv[1])[:6])
         report["checks_full_scan_s"], _ = _timed(lambda: full_scan(con, list(by_table)))
