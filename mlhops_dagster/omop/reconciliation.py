@@ -155,6 +155,20 @@ def _cdm_events_sql() -> str:
     )
 
 
+def _lost_examples(con: Connection, dialect: _Dialect, join: str, missing: str, params: list) -> list[tuple]:
+    """(extract_id, source_line) of the first lost rows, in file order, for the error message.
+
+    The anti-join is a materialised CTE, computed whole before the ordered LIMIT: written as one
+    query, PostgreSQL planned the ordered anti-join with LIMIT as a nested loop (minutes at a few
+    hundred patients). Callers ask only when a row was lost.
+    """
+    return con.execute(
+        f"with lost as materialized (select r.extract_id, r.source_line {join} where {missing}) "
+        f"select extract_id, source_line from lost "
+        f"order by {dialect.byte_order('extract_id')}, source_line limit {EXAMPLES}", params
+    ).fetchall()
+
+
 def _drop_temp_tables(con: Connection, dialect: _Dialect) -> None:
     for table in ("_recon_cdm", "_recon_events"):
         con.execute(f"drop table if exists {dialect.temp_schema}.{table}")
@@ -184,12 +198,8 @@ def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceR
         )
         raw_rows = _scalar(con, f"select count(*) from {raw}")
         reached = _scalar(con, f"select count(e.source_line) {reached_join}", [source])
-        # only when a row was lost: PostgreSQL plans this ordered anti-join with LIMIT as a nested loop,
-        # minutes at a few hundred patients, which a reconciled warehouse need not pay
-        examples = con.execute(
-            f"select r.extract_id, r.source_line {reached_join} where e.source_line is null "
-            f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}", [source]
-        ).fetchall() if reached < raw_rows else []
+        examples = _lost_examples(con, dialect, reached_join, "e.source_line is null", [source]) \
+            if reached < raw_rows else []
         by_table = dict(con.execute(
             "select found_in, count(*) from _recon_events where event_source = ? and found_in is not null "
             "group by found_in order by found_in", [source]
@@ -211,10 +221,7 @@ def _reconcile_entity(con: Connection, dialect: _Dialect, source: str, cdm_table
             f"on c.cdm_id = {id_sql}")
     raw_rows = _scalar(con, f"select count(*) from raw.{source}")
     reached = _scalar(con, f"select count(c.cdm_id) {join}")
-    examples = con.execute(
-        f"select r.extract_id, r.source_line {join} where c.cdm_id is null "
-        f"order by {dialect.byte_order('r.extract_id')}, r.source_line limit {EXAMPLES}"
-    ).fetchall() if reached < raw_rows else []  # only when a row was lost (see _reconcile_clinical)
+    examples = _lost_examples(con, dialect, join, "c.cdm_id is null", []) if reached < raw_rows else []
     cdm_rows = _scalar(con, f"select count(distinct c.cdm_id) {join}")
     return SourceReconciliation(source, raw_rows, reached, {cdm_table: cdm_rows},
                                 lost_examples=[(str(x), int(y)) for x, y in examples])
