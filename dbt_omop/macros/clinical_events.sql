@@ -22,13 +22,17 @@
     coalesce(routing.cdm_table, default_cdm_table), which keeps the join a left join; a row
     whose code matches no routing row (a null code) lands in its default table with concept 0.
 
-    When the model runs, the source files that can land rows in cdm_table are listed: those
-    whose unmapped rows default to it, and those with rows routed to it in int__code_map
-    (built before it); the other files' branches of int__event_sources are filtered out by
-    name and never scanned (condition_occurrence does not read the 11M observations). The
-    files of the defaults are always listed, so a code map built before a file's first
-    delivery can misroute its new codes but never lose its rows; without the code map
-    (a compile before the first build) nothing is filtered.
+    When the model runs, int__code_map (built before it) says which source files can land
+    rows in cdm_table: those whose unmapped rows default to it and those with codes routed to
+    it. The other files' branches of int__event_sources are filtered out by name and never
+    scanned (condition_occurrence does not read the 11M observations). A file of which less
+    than half the rows land here is also filtered by code before the join: a row can land in
+    cdm_table only when its default table is cdm_table or its code is routed there (at most
+    1,000 such codes are listed; beyond that the join alone decides). observation keeps 0.5M
+    of the 11M observations this way (1.96 -> 1.3 CPU-s at 100k). The files of the defaults
+    are always read, so a code map built before a file's first delivery can misroute its new
+    codes but never lose its rows; without the code map (a compile before the first build)
+    nothing is filtered.
 -#}
 {% macro clinical_events(cdm_table=none, lineage_only=false) -%}
 {%- set default_sources = {
@@ -40,15 +44,32 @@
     'device_exposure': ['devices'],
 } -%}
 {%- set read_sources = none -%}
+{%- set code_filters = {} -%}
 {%- if execute and cdm_table is not none -%}
     {%- set code_map = ref('int__code_map') -%}
     {%- if adapter.get_relation(database=code_map.database, schema=code_map.schema,
                                 identifier=code_map.identifier) is not none -%}
-        {%- set found = run_query(
-            "select distinct event_source from " ~ code_map
-            ~ " where cdm_table = '" ~ cdm_table ~ "'") -%}
-        {%- set read_sources = (default_sources.get(cdm_table, []) + found.columns[0].values() | list)
-            | unique | sort -%}
+        {%- set routing = run_query(
+            "select event_source, source_code, default_cdm_table, cdm_table, source_rows from " ~ code_map) -%}
+        {%- set totals = {} -%}
+        {%- set landing = {} -%}
+        {%- set routed_codes = {} -%}
+        {%- for row in routing.rows -%}
+            {%- do totals.update({row[0]: totals.get(row[0], 0) + row[4]}) -%}
+            {%- if row[3] == cdm_table -%}
+                {%- do landing.update({row[0]: landing.get(row[0], 0) + row[4]}) -%}
+                {%- if row[2] != cdm_table and row[1] is not none -%}
+                    {%- do routed_codes.update({row[0]: routed_codes.get(row[0], []) + [row[1]]}) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set read_sources = (default_sources.get(cdm_table, []) + landing.keys() | list) | unique | sort -%}
+        {%- for source in read_sources -%}
+            {%- set codes = routed_codes.get(source, []) | unique | sort -%}
+            {%- if landing.get(source, 0) * 2 < totals.get(source, 0) and codes | length <= 1000 -%}
+                {%- do code_filters.update({source: codes}) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endif %}
 with routed as (
@@ -72,6 +93,13 @@ with routed as (
     {%- if read_sources %}
         and sources.event_source in ('{{ read_sources | join("', '") }}')
     {%- endif %}
+    {%- for source, codes in code_filters.items() %}
+        and (sources.event_source <> '{{ source }}'
+            or sources.default_cdm_table = '{{ cdm_table }}'
+            {%- if codes %}
+            or sources.source_code in ({% for code in codes %}'{{ code | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
+            {%- endif %})
+    {%- endfor %}
 ),
 
 units as (
