@@ -250,7 +250,9 @@ def main() -> None:
         report["dbt_build_nodes"] = build["by_type"]
         report["dbt_slowest"] = build["slowest"]
         report["dbt_slowest_tests"] = tests["slowest"][:5]
-        con = duckdb.connect(str(warehouse))
+        # capped as the pipeline's warehouse resource caps its connections (Settings.duckdb_memory_limit)
+        limit = load_settings().duckdb_memory_limit
+        con = duckdb.connect(str(warehouse), config={"memory_limit": limit} if limit else {})
         report["reconciliation_s"], reconciled = _timed(lambda: reconcile(con))
         report["reconciliation_lost_rows"] = reconciled.lost_rows
         report["quality_checks_s"], by_table = time_checks(con)
