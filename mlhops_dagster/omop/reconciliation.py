@@ -36,7 +36,7 @@ Connection = duckdb.DuckDBPyConnection | PostgresConnection
 CLINICAL_SOURCES = (
     "conditions", "medications", "immunizations", "procedures", "observations", "allergies", "devices",
 )
-"""Raw tables whose rows become CDM event rows through ``omop_int.int__events``."""
+"""Raw tables whose rows become CDM event rows (dbt macro ``clinical_events``; their lineage is ``omop_int.int__events``)."""
 
 EVENT_TABLES = {
     "condition_occurrence": "condition_occurrence_id",
@@ -46,7 +46,7 @@ EVENT_TABLES = {
     "observation": "observation_id",
     "device_exposure": "device_exposure_id",
 }
-"""CDM tables fed by ``int__events``, with the primary key that holds the event id."""
+"""CDM event tables (built by the dbt macro ``clinical_events``), with the primary key that holds the event id."""
 
 EVENTS_RELATION = "omop_int.int__events"
 EXAMPLES = 5
