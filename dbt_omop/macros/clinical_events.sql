@@ -34,15 +34,33 @@
     codes but never lose its rows; without the code map (a compile before the first build)
     nothing is filtered.
 -#}
+{#-
+    The default CDM table(s) of each clinical source file: where int__event_sources sends its
+    rows when their code has no standard concept (observations: measurement when the value is
+    numeric, observation otherwise). clinical_events always reads a table's default files.
+    int__event_sources writes the same defaults in its branches; the singular test
+    event_source_defaults_declared fails when it yields a pair that is not listed here, so a
+    new source file cannot be added in one place only.
+-#}
+{% macro event_source_default_tables() -%}
+    {{ return({
+        'conditions': ['condition_occurrence'],
+        'medications': ['drug_exposure'],
+        'immunizations': ['drug_exposure'],
+        'observations': ['measurement', 'observation'],
+        'procedures': ['procedure_occurrence'],
+        'allergies': ['observation'],
+        'devices': ['device_exposure'],
+    }) }}
+{%- endmacro %}
+
 {% macro clinical_events(cdm_table=none, lineage_only=false) -%}
-{%- set default_sources = {
-    'condition_occurrence': ['conditions'],
-    'drug_exposure': ['immunizations', 'medications'],
-    'measurement': ['observations'],
-    'observation': ['allergies', 'observations'],
-    'procedure_occurrence': ['procedures'],
-    'device_exposure': ['devices'],
-} -%}
+{%- set default_sources = {} -%}
+{%- for source, tables in event_source_default_tables().items() -%}
+    {%- for table in tables -%}
+        {%- do default_sources.update({table: default_sources.get(table, []) + [source]}) -%}
+    {%- endfor -%}
+{%- endfor -%}
 {%- set read_sources = none -%}
 {%- set code_filters = {} -%}
 {%- if execute and cdm_table is not none -%}
@@ -112,11 +130,11 @@ units as (
         and invalid_reason is null
 ),
 
--- person_id hashed once per patient (not once per event row).
+-- person_id was hashed once per patient in staging (not once per event row).
 persons as (
     select
         patient_id,
-        {{ surrogate_id('patient_id') }} as person_id
+        person_id
     from {{ ref('stg_synthea__patients') }}
 )
 

@@ -22,13 +22,13 @@
 -- ETL-Synthea does; CDM end dates are required). visit_detail, one row per encounter, keeps
 -- it, so an end before its start is not silently repaired away but counted by DQD's
 -- plausibleStartBeforeEnd on visit_detail (fatal in the project's catalogue).
--- person_id hashed once per patient (not once per encounter); the windows partition by it
--- (a bigint) rather than by the 64-hex patient pseudonym, which this table does not keep
--- (person.person_source_value has it).
+-- person_id comes from staging (hashed once per patient, not once per encounter); the
+-- windows partition by it (a bigint) rather than by the 64-hex patient pseudonym, which this
+-- table does not keep (person.person_source_value has it).
 with persons as (
     select
         patient_id,
-        {{ surrogate_id('patient_id') }} as person_id
+        person_id
     from {{ ref('stg_synthea__patients') }}
 ),
 

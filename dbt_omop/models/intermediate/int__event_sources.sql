@@ -1,6 +1,8 @@
 {{ config(materialized='view') }}
 -- Every clinical source row in one shape, before vocabulary mapping.
--- default_cdm_table is where the row lands when its code has no standard concept.
+-- default_cdm_table is where the row lands when its code has no standard concept. The same
+-- defaults are declared in event_source_default_tables() (macros/clinical_events.sql), which
+-- the event tables read; the test event_source_defaults_declared checks that they agree.
 with conditions as (
     select
         'conditions' as event_source,

@@ -4,7 +4,7 @@
 -- its start date. Id: surrogate_id('payer_plan_period', patient, start date, payer).
 select
     cast({{ surrogate_id("'payer_plan_period'", 'transitions.patient_id', 'transitions.payer_start_date', 'transitions.payer_id') }} as bigint) as payer_plan_period_id,
-    cast(person.person_id as bigint) as person_id,
+    cast(patients.person_id as bigint) as person_id,
     cast(transitions.payer_start_date as date) as payer_plan_period_start_date,
     cast(
         case
@@ -26,5 +26,6 @@ select
     cast(null as varchar(50)) as stop_reason_source_value,
     cast(null as integer) as stop_reason_source_concept_id
 from {{ ref('stg_synthea__payer_transitions') }} as transitions
-inner join {{ ref('person') }} as person
-    on person.person_id = {{ surrogate_id('transitions.patient_id') }}
+-- the patients of staging are exactly the CDM persons (person is built from them, one row each)
+inner join {{ ref('stg_synthea__patients') }} as patients
+    on patients.patient_id = transitions.patient_id

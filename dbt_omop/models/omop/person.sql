@@ -23,7 +23,7 @@ demographics as (
 )
 
 select
-    cast({{ surrogate_id('patients.patient_id') }} as bigint) as person_id,
+    cast(patients.person_id as bigint) as person_id,
     cast(coalesce(gender.target_concept_id, 0) as integer) as gender_concept_id,
     cast(extract(year from patients.birth_date) as integer) as year_of_birth,
     cast(extract(month from patients.birth_date) as integer) as month_of_birth,
@@ -53,5 +53,5 @@ left join demographics as ethnicity
     on ethnicity.source_vocabulary_id = 'SYNTHEA_ETHNICITY'
     and ethnicity.source_code = patients.ethnicity
 left join care_site_visits
-    on care_site_visits.person_id = {{ surrogate_id('patients.patient_id') }}
+    on care_site_visits.person_id = patients.person_id
     and care_site_visits.care_site_rank = 1

@@ -3,12 +3,16 @@
 {{ config(materialized='table') }}
 -- One row per patient: the delivery from the most recently loaded extract wins.
 -- A patient without a birth date cannot be a CDM person (year_of_birth is required).
+-- person_id, the patient's CDM key, is hashed here once per patient: every model that maps
+-- a patient pseudonym to its person (person, the clinical events, the visits, death) joins
+-- this table for it, so the recipe lives in one place.
 with ranked as (
     {{ ranked_by_latest_extract('patients', 'id') }}
 )
 
 select
     id as patient_id,
+    {{ surrogate_id('id') }} as person_id,
     birthdate as birth_date,
     deathdate as death_date,
     nullif(upper(trim(gender)), '') as gender,
