@@ -187,9 +187,42 @@ def test_columns_and_order(features: pd.DataFrame) -> None:
                       "drug_19080128_365d", "drug_19080128_anytime", "proc_4230911_365d", "proc_4230911_anytime"]
     assert model_feature_columns(features) == [*FEATURE_COLUMNS, *sparse]
     assert feature_columns(FEATURE_CATALOGUE) == FEATURE_COLUMNS
-    keys = list(zip(features["index_date"], features["visit_occurrence_id"], strict=True))
-    assert keys == sorted(keys)
+    # index_date, then every other column but the two ids, then visit_occurrence_id
+    order = ["index_date", *(c for c in features.columns if c not in ("person_id", "visit_occurrence_id", "index_date")),
+             "visit_occurrence_id"]
+    pd.testing.assert_frame_equal(features.sort_values(order, kind="stable").reset_index(drop=True), features)
     assert features.index.equals(pd.RangeIndex(len(features)))
+
+
+def _rekey(con: duckdb.DuckDBPyConnection) -> None:
+    """What another pseudonymisation key does to a CDM: the same rows under other person and visit ids."""
+    columns = con.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'omop' "
+                          "AND column_name IN ('person_id', 'visit_occurrence_id')").fetchall()
+    for table, column in columns:
+        con.execute(f"UPDATE omop.{table} SET {column} = 1000000 - {column}")
+
+
+def test_row_order_does_not_depend_on_the_pseudonymisation_key() -> None:
+    # two discharges on the same day; under the other key their visit ids come in the other order
+    extra = {
+        "person": [(10, 8507, 1950, 1, 1, "1950-01-01", 8527, 0), (11, 8532, 1990, 1, 1, "1990-01-01", 8527, 0)],
+        "observation_period": [(10, 10, "2000-01-01", "2021-12-31"), (11, 11, "2000-01-01", "2021-12-31")],
+        "visit_occurrence": [(1001, 10, INPATIENT, "2020-11-01", "2020-11-03", 90),
+                             (1002, 11, INPATIENT, "2020-11-02", "2020-11-03", 91)],
+    }
+    first, other = make_cdm(extra), make_cdm(extra)
+    try:
+        _rekey(other)
+        a, b = build_readmission_features(first), build_readmission_features(other)
+    finally:
+        first.close()
+        other.close()
+    ids = ["person_id", "visit_occurrence_id"]
+    pd.testing.assert_frame_equal(a.drop(columns=ids), b.drop(columns=ids))
+    np.testing.assert_array_equal(b["visit_occurrence_id"], 1000000 - a["visit_occurrence_id"])
+    # ordering ties by the ids instead would have given the two keys different row orders
+    by_ids = b.sort_values(["index_date", "visit_occurrence_id"], kind="stable").reset_index(drop=True)
+    assert not by_ids.drop(columns=ids).equals(a.drop(columns=ids))
 
 
 def test_cohort_membership(features: pd.DataFrame) -> None:

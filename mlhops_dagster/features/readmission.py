@@ -603,12 +603,18 @@ def build_feature_sql(
     )
     ctes = "".join(f",\n{cte}" for cte in sql.ctes)
     joins = "\n".join(sql.joins)
+    # Row order: index_date, then every column but person_id and visit_occurrence_id (by
+    # position), then visit_occurrence_id. The ids derive from the site's pseudonymisation
+    # key, so ordering ties by them would hand a model (LightGBM subsamples rows by position)
+    # and the bootstrap another row order under another key; rows that tie on every other
+    # column are interchangeable for training and evaluation.
+    order = ", ".join(str(position) for position in range(3, len(features) + 8))
     return f"""WITH {_cohort_ctes(task, s, available)}{ctes}
 SELECT
     {select}
 FROM cohort c
 {joins}
-ORDER BY c.index_date, c.visit_occurrence_id, c.row_id"""
+ORDER BY {order}, 2"""
 
 
 def _concept_names(con: duckdb.DuckDBPyConnection, cdm_schema: str, concept_ids: set[int]) -> dict[int, str]:
@@ -690,7 +696,9 @@ def build_features(
     ``features``: the fixed catalogue (default :func:`default_catalogue` of ``task``);
     ``sparse``: the per-concept flags added by prevalence (``None``: none). Columns:
     :data:`ID_COLUMNS`, :data:`LABEL_COLUMN`, then the features in order. Rows are sorted by
-    ``(index_date, visit_occurrence_id)``. Flags and counts are ``int32``, lab values
+    ``index_date``, then by the values of every other column but the two ids, then by
+    ``visit_occurrence_id``: an order that does not depend on the pseudonymisation key, so the
+    same extract gives the same models and metrics at every site and in every fresh demo. Flags and counts are ``int32``, lab values
     ``float64`` (NaN when unmeasured), ``index_date`` is ``datetime64``.
     """
     specs = list(default_catalogue(task) if features is None else features)
