@@ -112,7 +112,7 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         deps=[batch_scores],
         automation_condition=dg.AutomationCondition.eager(),
         description=(
-            f"Evidently DataDriftPreset (+ PSI) of this {unit}'s monitored features (each signal in its all-history "
+            f"Evidently data drift (+ PSI) of this {unit}'s monitored features (each signal in its all-history "
             "and 365-day form; no 180/30-day variants, age-group or per-concept flags) against the champion's "
             "training data. "
             "The HTML report is an MLflow artifact; `drift_sensor` requests retraining when the drifted share "

@@ -1,6 +1,6 @@
 """Data drift between a training reference and a new batch: Evidently 0.7 plus our own PSI.
 
-:func:`compute_drift` runs Evidently's ``DataDriftPreset`` on the requested columns and
+:func:`compute_drift` runs Evidently's data-drift metrics on the requested columns and
 returns, in one :class:`DriftResult`, the share of drifted columns, Evidently's per-column
 drift score and verdict, a population stability index per numeric column, the full
 Evidently HTML report and a fingerprint that the drift sensor uses as an idempotent run key.
@@ -18,6 +18,15 @@ by Evidently (it raises); they are left out of the Evidently report and of
 ``share_drifted`` and listed, with the reason, in ``DriftResult.skipped``. Their PSI is
 still computed (the missing-value bin makes an all-missing batch show up as a large PSI).
 Columns constant in the reference are handled by Evidently itself.
+
+The report is the metrics of ``DataDriftPreset`` listed directly: ``DriftedColumnsCount``
+and one ``ValueDrift`` per column, with the preset's defaults, so the same tests, scores and
+verdicts. The preset itself would also recompute every column through Evidently's legacy
+``DatasetDriftMetric`` and ``DataDriftTable`` only to draw its summary table: on 169 columns
+and 1,300 rows that took 26.7 s against 7.4 s for the metrics alone, with identical results.
+The HTML therefore shows the drifted-column count and one drift widget per column (verdict,
+score, method, distributions) instead of the preset's table; the ``drift_report`` asset's
+metadata tables the most drifted features.
 """
 
 from __future__ import annotations
@@ -234,13 +243,16 @@ def _run_evidently(
     threshold: float | None,
 ):
     from evidently import DataDefinition, Dataset, Report
-    from evidently.presets import DataDriftPreset
+    from evidently.metrics import DriftedColumnsCount, ValueDrift
 
     definition = DataDefinition(
         numerical_columns=numerical,
         categorical_columns=[c for c in columns if c not in numerical],
     )
-    report = Report([DataDriftPreset(columns=columns, method=method, threshold=threshold)], include_tests=True)
+    # DataDriftPreset's own metrics, without the preset's legacy summary table (see the module docstring)
+    metrics = [DriftedColumnsCount(columns=columns, method=method, threshold=threshold)]
+    metrics += [ValueDrift(column=column, method=method, threshold=threshold) for column in columns]
+    report = Report(metrics, include_tests=True)
     with warnings.catch_warnings():
         # constant columns make numpy warn (0/0 in correlations and shares); the results are fine
         warnings.simplefilter("ignore", RuntimeWarning)
