@@ -128,14 +128,6 @@ units as (
     where vocabulary_id = 'UCUM'
         and standard_concept = 'S'
         and invalid_reason is null
-),
-
--- person_id was hashed once per patient in staging (not once per event row).
-persons as (
-    select
-        patient_id,
-        person_id
-    from {{ ref('stg_synthea__patients') }}
 )
 
 select
@@ -176,7 +168,8 @@ from routed
 left join {{ ref('int__encounter_visit') }} as visits
     on visits.encounter_id = routed.encounter_id
 {%- endif %}
-inner join persons
+-- person_id was hashed once per patient in staging (not once per event row)
+inner join {{ ref('stg_synthea__patients') }} as persons
     on persons.patient_id = routed.patient_id
 {%- if not lineage_only %}
 left join units

@@ -589,18 +589,17 @@ def build_feature_sql(
     features = default_catalogue(task) if features is None else features
     s, available = _check_inputs(con, task, cdm_schema, features)
     sql = _feature_sql(features, s, available)
-    select = ",\n    ".join(
-        [
-            "c.person_id",
-            "c.visit_occurrence_id",
-            "c.index_date",
-            "c.care_site_id",
-            "c.gender_concept_id",
-            "c.race_concept_id",
-            f"CAST(c.outcome AS INTEGER) AS {_quote(LABEL_COLUMN)}",
-            *(f"{sql.columns[f.id]} AS {_quote(f.id)}" for f in features),
-        ]
-    )
+    columns = [
+        "c.person_id",
+        "c.visit_occurrence_id",
+        "c.index_date",
+        "c.care_site_id",
+        "c.gender_concept_id",
+        "c.race_concept_id",
+        f"CAST(c.outcome AS INTEGER) AS {_quote(LABEL_COLUMN)}",
+        *(f"{sql.columns[f.id]} AS {_quote(f.id)}" for f in features),
+    ]
+    select = ",\n    ".join(columns)
     ctes = "".join(f",\n{cte}" for cte in sql.ctes)
     joins = "\n".join(sql.joins)
     # Row order: index_date, then every column but person_id and visit_occurrence_id (by
@@ -608,7 +607,7 @@ def build_feature_sql(
     # key, so ordering ties by them would hand a model (LightGBM subsamples rows by position)
     # and the bootstrap another row order under another key; rows that tie on every other
     # column are interchangeable for training and evaluation.
-    order = ", ".join(str(position) for position in range(3, len(features) + 8))
+    order = ", ".join(str(position) for position in range(3, len(columns) + 1))
     return f"""WITH {_cohort_ctes(task, s, available)}{ctes}
 SELECT
     {select}

@@ -25,14 +25,7 @@
 -- person_id comes from staging (hashed once per patient, not once per encounter); the
 -- windows partition by it (a bigint) rather than by the 64-hex patient pseudonym, which this
 -- table does not keep (person.person_source_value has it).
-with persons as (
-    select
-        patient_id,
-        person_id
-    from {{ ref('stg_synthea__patients') }}
-),
-
-encounters as (
+with encounters as (
     select
         encounters.encounter_id,
         persons.person_id,
@@ -57,7 +50,7 @@ encounters as (
         encounters.extract_id,
         encounters.source_line
     from {{ ref('stg_synthea__encounters') }} as encounters
-    inner join persons
+    inner join {{ ref('stg_synthea__patients') }} as persons
         on persons.patient_id = encounters.patient_id
     where encounters.encounter_start_datetime is not null
 ),
