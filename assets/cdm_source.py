@@ -18,8 +18,10 @@ def build_cdm_source_specs(source: CdmSource) -> list[dg.AssetSpec]:
             group_name="omop",
             kinds={source.backend},
             owners=["team:data-engineering"],
-            description=(f"OMOP CDM table `{source.schema}.{table}` of the site's own CDM ({source.describe()}); "
-                         "read in place (MLHOPS_CDM_SOURCE), never written by this pipeline."),
+            description=(
+                f"OMOP CDM table `{source.schema}.{table}` of the site's own CDM ({source.describe()}); "
+                "read in place (MLHOPS_CDM_SOURCE), never written by this pipeline."
+            ),
             metadata={"relation": f"{source.schema}.{table}", "cdm_source": source.describe()},
         )
         for table in CHECKED_TABLES

@@ -29,10 +29,15 @@ ELEMENT_TABLES = ("person", "measurement", *sorted({e.table for e in CONCEPT_SET
     pool=DUCKDB_POOL,
     deps=[DQA_REPORT_KEY, *(cdm_key(t) for t in ELEMENT_TABLES)],
     automation_condition=AFTER_FATAL_CHECKS_PASSED,
-    check_specs=[dg.AssetCheckSpec(
-        "element_values_usable", asset="data_elements", blocking=False,
-        description="Every lab and vital keeps at least the configured share of its recorded values after unit "
-                    "harmonisation and plausibility rules (DataQualityResource.min_element_kept_pct).")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "element_values_usable",
+            asset="data_elements",
+            blocking=False,
+            description="Every lab and vital keeps at least the configured share of its recorded values after unit "
+            "harmonisation and plausibility rules (DataQualityResource.min_element_kept_pct).",
+        )
+    ],
     description=(
         "ML-DQA data elements (Sendak et al. 2022): each lab and vital the model reads, with the measurement "
         "concepts and units that feed it, the rules applied (units converted to one canonical UCUM unit, values "
@@ -59,16 +64,35 @@ def data_elements(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "values_unit_assumed": int(measurements["rows_unit_assumed"].sum()),
             "report": dg.MetadataValue.md(report_markdown(measurements, concept_sets)),
             "elements_table": dg.MetadataValue.table(
-                records=[dg.TableRecord({k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
-                                         for k, v in r.items()})
-                         for r in measurements[["element_id", "unit", "rows", "kept_pct", "rows_converted",
-                                                "rows_unit_unknown", "rows_implausible", "persons"]]
-                         .to_dict("records")],
-                schema=dg.TableSchema(columns=[
-                    dg.TableColumn("element_id", "string"), dg.TableColumn("unit", "string"),
-                    dg.TableColumn("rows", "int"), dg.TableColumn("kept_pct", "float"),
-                    dg.TableColumn("rows_converted", "int"), dg.TableColumn("rows_unit_unknown", "int"),
-                    dg.TableColumn("rows_implausible", "int"), dg.TableColumn("persons", "int")]),
+                records=[
+                    dg.TableRecord(
+                        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+                    )
+                    for r in measurements[
+                        [
+                            "element_id",
+                            "unit",
+                            "rows",
+                            "kept_pct",
+                            "rows_converted",
+                            "rows_unit_unknown",
+                            "rows_implausible",
+                            "persons",
+                        ]
+                    ].to_dict("records")
+                ],
+                schema=dg.TableSchema(
+                    columns=[
+                        dg.TableColumn("element_id", "string"),
+                        dg.TableColumn("unit", "string"),
+                        dg.TableColumn("rows", "int"),
+                        dg.TableColumn("kept_pct", "float"),
+                        dg.TableColumn("rows_converted", "int"),
+                        dg.TableColumn("rows_unit_unknown", "int"),
+                        dg.TableColumn("rows_implausible", "int"),
+                        dg.TableColumn("persons", "int"),
+                    ]
+                ),
             ),
         }
     )
@@ -76,6 +100,8 @@ def data_elements(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         check_name="element_values_usable",
         passed=low.empty,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"min_kept_pct": dqa.min_element_kept_pct,
-                  "below": ", ".join(f"{r.element_id} {r.kept_pct:.1f}%" for r in low.itertuples()) or "none"},
+        metadata={
+            "min_kept_pct": dqa.min_element_kept_pct,
+            "below": ", ".join(f"{r.element_id} {r.kept_pct:.1f}%" for r in low.itertuples()) or "none",
+        },
     )

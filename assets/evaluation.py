@@ -1,6 +1,5 @@
 """Stage 6 — evaluation: each candidate on the test split, registration of the best, and the promotion gate."""
 
-
 import base64
 import hashlib
 import json
@@ -39,21 +38,39 @@ from mlhops_dagster.modeling.registry import (
 from mlhops_dagster.quality.report import fatal_failures, latest_results
 from resources import FeatureStoreResource, MlflowResource, WarehouseResource, omop_dbt_project
 
-HEADLINE = ("auroc", "auroc_ci_low", "auroc_ci_high", "auprc", "brier", "scaled_brier", "calibration_slope",
-            "calibration_in_the_large", "e_avg", "e90", "ece", "fixed_sensitivity", "fixed_ppv",
-            "target_sens_threshold", "subgroup_worst_auroc_gap", "n", "n_positive")
+HEADLINE = (
+    "auroc",
+    "auroc_ci_low",
+    "auroc_ci_high",
+    "auprc",
+    "brier",
+    "scaled_brier",
+    "calibration_slope",
+    "calibration_in_the_large",
+    "e_avg",
+    "e90",
+    "ece",
+    "fixed_sensitivity",
+    "fixed_ppv",
+    "target_sens_threshold",
+    "subgroup_worst_auroc_gap",
+    "n",
+    "n_positive",
+)
 _SEX = {8507: "male", 8532: "female"}
 _RACE = {8527: "white", 8516: "black", 8515: "asian"}
 
 
 def subgroups(test: pd.DataFrame) -> pd.DataFrame:
     """Sex, race, age band and site of each test row (the attributes fairness is reported over)."""
-    return pd.DataFrame({
-        "sex": test["gender_concept_id"].map(_SEX).fillna("other/unknown"),
-        "race": test["race_concept_id"].map(_RACE).fillna("other/unknown"),
-        "age_band": age_band(test["age_at_index"]).astype(str),
-        "site": test["care_site_id"].astype("string").fillna("unknown"),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "sex": test["gender_concept_id"].map(_SEX).fillna("other/unknown"),
+            "race": test["race_concept_id"].map(_RACE).fillna("other/unknown"),
+            "age_band": age_band(test["age_at_index"]).astype(str),
+            "site": test["care_site_id"].astype("string").fillna("unknown"),
+        }
+    ).reset_index(drop=True)
 
 
 def _png_md(name: str, png: bytes) -> str:
@@ -61,16 +78,20 @@ def _png_md(name: str, png: bytes) -> str:
 
 
 def _subgroup_markdown(table: pd.DataFrame) -> str:
-    lines = ["| attribute | group | n | status | prevalence | AUROC | AUROC ratio | O/E | sensitivity |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| attribute | group | n | status | prevalence | AUROC | AUROC ratio | O/E | sensitivity |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
 
     def f(value, digits=3):
         return "-" if value is None or pd.isna(value) else f"{value:.{digits}f}"
 
     for r in table.to_dict("records"):
-        lines.append(f"| {r['attribute']} | {r['group']} | {r['n']} | {r['status']} | {f(r.get('prevalence'))} | "
-                     f"{f(r.get('auroc'))} | {f(r.get('auroc_ratio'), 2)} | {f(r.get('oe_ratio'), 2)} | "
-                     f"{f(r.get('sensitivity'))} |")
+        lines.append(
+            f"| {r['attribute']} | {r['group']} | {r['n']} | {r['status']} | {f(r.get('prevalence'))} | "
+            f"{f(r.get('auroc'))} | {f(r.get('auroc_ratio'), 2)} | {f(r.get('oe_ratio'), 2)} | "
+            f"{f(r.get('sensitivity'))} |"
+        )
     return "\n".join(lines)
 
 
@@ -89,8 +110,12 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
             "site with parity ratios; plots and tables logged to the candidate's MLflow run."
         ),
     )
-    def _evaluate(context: dg.AssetExecutionContext, candidate: dict, feature_store: FeatureStoreResource,
-                  mlflow_tracking: MlflowResource) -> dg.Output[dict]:
+    def _evaluate(
+        context: dg.AssetExecutionContext,
+        candidate: dict,
+        feature_store: FeatureStoreResource,
+        mlflow_tracking: MlflowResource,
+    ) -> dg.Output[dict]:
         features = feature_store.read(FEATURE_TABLE)
         test = features[features["split"] == "test"].reset_index(drop=True)
         model = load_run_model(mlflow_tracking.tracking_uri, candidate["run_id"])
@@ -102,10 +127,14 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
         result = evaluate_candidate(y, scores, subgroups(test), EvaluationConfig())
         metrics = result.metrics
         combined = roc_pr_calibration_png(y, scores, title=f"{family} — test split")
-        log_evaluation(mlflow_tracking.tracking_uri, candidate["run_id"], {f"test_{k}": v for k, v in metrics.items()},
-                       combined, plots=result.plots,
-                       tables={"subgroups": result.subgroups, "net_benefit": result.net_benefit,
-                               "thresholds": result.thresholds})
+        log_evaluation(
+            mlflow_tracking.tracking_uri,
+            candidate["run_id"],
+            {f"test_{k}": v for k, v in metrics.items()},
+            combined,
+            plots=result.plots,
+            tables={"subgroups": result.subgroups, "net_benefit": result.net_benefit, "thresholds": result.thresholds},
+        )
         plots = [_png_md("ROC, PR and calibration", combined)]
         if "net_benefit" in result.plots:
             plots.append(_png_md("net benefit", result.plots["net_benefit"]))
@@ -150,8 +179,10 @@ def _dbt_manifest_hash() -> str:
 
 def _extract_ids(warehouse: WarehouseResource) -> list[str]:
     with warehouse.connect() as con:
-        present = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                              "AND table_name = 'extract_manifest'").fetchall()[0][0]
+        present = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+            "AND table_name = 'extract_manifest'"
+        ).fetchall()[0][0]
         if not present:  # a site's own CDM: there are no extracts
             return []
         return [r[0] for r in con.execute("SELECT extract_id FROM raw.extract_manifest ORDER BY extract_id").fetchall()]
@@ -165,12 +196,21 @@ def _task_facts(context: dg.AssetExecutionContext) -> tuple[str, str, str]:
     def text(key: str, default: str) -> str:
         return str(metadata[key].value) if key in metadata else default
 
-    return (text("task", DEFAULT_TASK.name), text("task_description", DEFAULT_TASK.description),
-            text("task_definition", DEFAULT_TASK.summary()))
+    return (
+        text("task", DEFAULT_TASK.name),
+        text("task_description", DEFAULT_TASK.description),
+        text("task_definition", DEFAULT_TASK.summary()),
+    )
 
 
-def build_model_card(context: dg.AssetExecutionContext, best: dict, version: str, features: pd.DataFrame,
-                     warehouse: WarehouseResource, mlflow_tracking: MlflowResource) -> ModelCard:
+def build_model_card(
+    context: dg.AssetExecutionContext,
+    best: dict,
+    version: str,
+    features: pd.DataFrame,
+    warehouse: WarehouseResource,
+    mlflow_tracking: MlflowResource,
+) -> ModelCard:
     """Collect the card's facts: the feature table, the registry run, the latest check results."""
     run = tracking_client(mlflow_tracking.tracking_uri).get_run(best["run_id"])
     train = features[features["split"] == "train"]
@@ -183,16 +223,34 @@ def build_model_card(context: dg.AssetExecutionContext, best: dict, version: str
         quality = quality_summary(latest_results(con))
     task_name, task_description, task_definition = _task_facts(context)
     return ModelCard(
-        model_name=mlflow_tracking.model_name, version=version, family=best["family"], params=params,
-        n_features=len(model_feature_columns(features)), task_name=task_name, task_description=task_description,
-        task_definition=task_definition, cohort_size=len(features), positives=int(features[LABEL_COLUMN].sum()),
-        train_rows=len(train), test_rows=len(test), train_index_dates=_date_range(train),
-        test_index_dates=_date_range(test), demographics=demographics, metrics=best["metrics"],
-        subgroups=best.get("subgroups", []), max_subgroup_auroc_gap=_POLICY.max_subgroup_auroc_gap,
-        data_quality=quality, extract_ids=_extract_ids(warehouse), privacy=privacy or None,
+        model_name=mlflow_tracking.model_name,
+        version=version,
+        family=best["family"],
+        params=params,
+        n_features=len(model_feature_columns(features)),
+        task_name=task_name,
+        task_description=task_description,
+        task_definition=task_definition,
+        cohort_size=len(features),
+        positives=int(features[LABEL_COLUMN].sum()),
+        train_rows=len(train),
+        test_rows=len(test),
+        train_index_dates=_date_range(train),
+        test_index_dates=_date_range(test),
+        demographics=demographics,
+        metrics=best["metrics"],
+        subgroups=best.get("subgroups", []),
+        max_subgroup_auroc_gap=_POLICY.max_subgroup_auroc_gap,
+        data_quality=quality,
+        extract_ids=_extract_ids(warehouse),
+        privacy=privacy or None,
         calibration_png=read_run_artifact(mlflow_tracking.tracking_uri, best["run_id"], "plots/calibration.png"),
-        lineage={"dagster_run_id": run.data.tags.get("dagster_run_id", ""), "dbt_manifest_hash": _dbt_manifest_hash(),
-                 "data_fingerprint": run.data.tags.get("data_fingerprint", ""), "mlflow_run_id": best["run_id"]},
+        lineage={
+            "dagster_run_id": run.data.tags.get("dagster_run_id", ""),
+            "dbt_manifest_hash": _dbt_manifest_hash(),
+            "data_fingerprint": run.data.tags.get("data_fingerprint", ""),
+            "mlflow_run_id": best["run_id"],
+        },
     )
 
 
@@ -208,25 +266,39 @@ def build_model_card(context: dg.AssetExecutionContext, best: dict, version: str
         "artifacts of its run, summary as the version description)."
     ),
 )
-def model_registration(context: dg.AssetExecutionContext, mlflow_tracking: MlflowResource,
-                       feature_store: FeatureStoreResource, warehouse: WarehouseResource,
-                       **evaluations: dict) -> dg.Output[dict]:
+def model_registration(
+    context: dg.AssetExecutionContext,
+    mlflow_tracking: MlflowResource,
+    feature_store: FeatureStoreResource,
+    warehouse: WarehouseResource,
+    **evaluations: dict,
+) -> dg.Output[dict]:
     competing = _this_run(context, evaluations)
     by_auroc = {e["run_id"]: float(e["metrics"]["auroc"]) for e in competing.values()}
     result = register_best(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, by_auroc)
     best = next(e for e in competing.values() if e["run_id"] == result.run_id)
     table = "\n".join(
         ["| candidate | test AUROC (95% CI) | AUPRC | Brier | calibration slope |", "|---|---|---|---|---|"]
-        + [f"| {e['family']} | {e['metrics']['auroc']:.3f} ({e['metrics']['auroc_ci_low']:.3f}–"
-           f"{e['metrics']['auroc_ci_high']:.3f}) | {e['metrics']['auprc']:.3f} | {e['metrics']['brier']:.4f} | "
-           f"{e['metrics'].get('calibration_slope', float('nan')):.2f} |"
-           for e in competing.values()]
+        + [
+            f"| {e['family']} | {e['metrics']['auroc']:.3f} ({e['metrics']['auroc_ci_low']:.3f}–"
+            f"{e['metrics']['auroc_ci_high']:.3f}) | {e['metrics']['auprc']:.3f} | {e['metrics']['brier']:.4f} | "
+            f"{e['metrics'].get('calibration_slope', float('nan')):.2f} |"
+            for e in competing.values()
+        ]
     )
-    card = build_model_card(context, best, str(result.version), feature_store.read(FEATURE_TABLE), warehouse,
-                            mlflow_tracking)
+    card = build_model_card(
+        context, best, str(result.version), feature_store.read(FEATURE_TABLE), warehouse, mlflow_tracking
+    )
     card_md = render_markdown(card)
-    card_uri = log_model_card(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, str(result.version),
-                              result.run_id, card_md, render_html(card, card_md), summary_line(card))
+    card_uri = log_model_card(
+        mlflow_tracking.tracking_uri,
+        mlflow_tracking.model_name,
+        str(result.version),
+        result.run_id,
+        card_md,
+        render_html(card, card_md),
+        summary_line(card),
+    )
     return dg.Output(
         {"version": str(result.version), "run_id": result.run_id, "family": best["family"], "metrics": best["metrics"]},
         metadata={
@@ -277,8 +349,14 @@ def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tupl
     kinds={"mlflow"},
     owners=["team:ml"],
     ins={"challenger": dg.AssetIn("model_registration")},
-    check_specs=[dg.AssetCheckSpec("promotion_gate", asset="model_promotion", blocking=False,
-                                   description="The challenger passed every rule of the promotion gate.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "promotion_gate",
+            asset="model_promotion",
+            blocking=False,
+            description="The challenger passed every rule of the promotion gate.",
+        )
+    ],
     description=(
         "Champion/challenger gate: the new `challenger` (the first version too) becomes `champion` only if, on the "
         "same frozen test window, its AUROC is within the tolerance of the champion's (not applicable while there "
@@ -287,36 +365,60 @@ def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tupl
         "MLflow version tags and the `promotion_gate` check; `mlhops rollback` undoes a promotion."
     ),
 )
-def model_promotion(context: dg.AssetExecutionContext, config: PromotionConfig, challenger: dict,
-                    feature_store: FeatureStoreResource, mlflow_tracking: MlflowResource,
-                    warehouse: WarehouseResource):
+def model_promotion(
+    context: dg.AssetExecutionContext,
+    config: PromotionConfig,
+    challenger: dict,
+    feature_store: FeatureStoreResource,
+    mlflow_tracking: MlflowResource,
+    warehouse: WarehouseResource,
+):
     features = feature_store.read(FEATURE_TABLE)
     test = features[features["split"] == "test"].reset_index(drop=True)
     champion_version, champion_auroc, note = _champion_auroc(mlflow_tracking, test)
     with warehouse.connect() as con:
         dq = fatal_failures(latest_results(con))
-    policy = GatePolicy(config.auroc_tolerance, config.max_subgroup_auroc_gap,
-                        (config.calibration_slope_low, config.calibration_slope_high), config.require_data_quality)
+    policy = GatePolicy(
+        config.auroc_tolerance,
+        config.max_subgroup_auroc_gap,
+        (config.calibration_slope_low, config.calibration_slope_high),
+        config.require_data_quality,
+    )
     metrics = challenger["metrics"]
-    decision = decide(challenger["version"], {"auroc": metrics.get("auroc"),
-                                              "calibration_slope": metrics.get("calibration_slope"),
-                                              "worst_subgroup_auroc_gap": metrics.get("subgroup_worst_auroc_gap")},
-                      champion_version, champion_auroc, dq, policy, notes=(note,))
+    decision = decide(
+        challenger["version"],
+        {
+            "auroc": metrics.get("auroc"),
+            "calibration_slope": metrics.get("calibration_slope"),
+            "worst_subgroup_auroc_gap": metrics.get("subgroup_worst_auroc_gap"),
+        },
+        champion_version,
+        champion_auroc,
+        dq,
+        policy,
+        notes=(note,),
+    )
     moved = apply_gate(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, decision)
     context.log.info(decision.summary)
     try:
-        champion_now: int | str = int(champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name,
-                                                    CHAMPION).version)
+        champion_now: int | str = int(
+            champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION).version
+        )
     except LookupError:  # the first version was rejected: nothing is served until a version passes
         champion_now = "none"
-    yield dg.MaterializeResult(metadata={
-        "decision": "promote" if decision.promote else "reject",
-        "challenger_version": int(decision.challenger_version),
-        "champion_version": champion_now,
-        "champion_moved": moved,
-        "reasons": "; ".join(decision.reasons),
-        "gate": dg.MetadataValue.md(decision.markdown()),
-    })
-    yield dg.AssetCheckResult(check_name="promotion_gate", passed=decision.promote,
-                              severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"decision": decision.summary, "champion_version": champion_now})
+    yield dg.MaterializeResult(
+        metadata={
+            "decision": "promote" if decision.promote else "reject",
+            "challenger_version": int(decision.challenger_version),
+            "champion_version": champion_now,
+            "champion_moved": moved,
+            "reasons": "; ".join(decision.reasons),
+            "gate": dg.MetadataValue.md(decision.markdown()),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="promotion_gate",
+        passed=decision.promote,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"decision": decision.summary, "champion_version": champion_now},
+    )

@@ -29,12 +29,17 @@ class FeaturesConfig(dg.Config):
     task_file: str | None = Field(
         default=None,
         description="YAML/JSON prediction task (a path, or a name in tasks/ such as t2d_incident_1y); "
-                    "default: the built-in 30-day readmission task",
+        "default: the built-in 30-day readmission task",
     )
-    min_prevalence: float = Field(default=0.01, ge=0.0, le=1.0,
-                                  description="keep a per-concept flag when at least this share of index events has it")
+    min_prevalence: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="keep a per-concept flag when at least this share of index events has it",
+    )
     split: Literal["temporal", "person"] = Field(
-        default="temporal", description="temporal: later index dates test; person: persons shuffled, stratified")
+        default="temporal", description="temporal: later index dates test; person: persons shuffled, stratified"
+    )
     test_fraction: float = Field(default=0.25, gt=0.0, lt=1.0)
     seed: int = Field(default=42, description="seed of the person split")
 
@@ -70,15 +75,16 @@ def readmission_features(
     if fatal:  # a run that did not re-run the checks (retraining, a schedule) must not read a CDM that failed them
         raise dg.Failure(
             description=f"Fatal data-quality checks failed on the latest build of the CDM: "
-                        f"{', '.join(fatal[:20])}. Fix the data and re-run pipeline_job (or refresh_job) so the checks "
-                        "pass before features and models are rebuilt.",
+            f"{', '.join(fatal[:20])}. Fix the data and re-run pipeline_job (or refresh_job) so the checks "
+            "pass before features and models are rebuilt.",
             metadata={"fatal_failures": ", ".join(fatal)},
         )
     # The feature SQL is DuckDB's: on PostgreSQL it runs over a snapshot of the CDM tables it reads.
     with warehouse.analytics(CDM_INPUT_TABLES) as con:
         try:
-            built = build_features(con, task, cdm_schema=warehouse.cdm_schema,
-                                   sparse=SparseConcepts(min_prevalence=config.min_prevalence))
+            built = build_features(
+                con, task, cdm_schema=warehouse.cdm_schema, sparse=SparseConcepts(min_prevalence=config.min_prevalence)
+            )
         except ValueError as err:  # a CDM without the tables/columns the task needs (named in the message)
             raise dg.Failure(description=str(err)) from err
     features = built.frame
@@ -94,8 +100,10 @@ def readmission_features(
     path = feature_store.write(FEATURE_TABLE, features)
     by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])
     sparse_kept = built.sparse_kept
-    context.log.info(f"{task.name}: {len(features)} index events, {len(built.features)} features "
-                     f"({len(sparse_kept)} per-concept flags kept at prevalence >= {config.min_prevalence})")
+    context.log.info(
+        f"{task.name}: {len(features)} index events, {len(built.features)} features "
+        f"({len(sparse_kept)} per-concept flags kept at prevalence >= {config.min_prevalence})"
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(features),

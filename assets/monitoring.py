@@ -60,8 +60,9 @@ def window_rows(con, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
     ).df()
 
 
-def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Window,
-                            unit: str = "extract") -> list[dg.AssetsDefinition]:
+def build_monitoring_assets(
+    partitions_def: dg.PartitionsDefinition, window: Window, unit: str = "extract"
+) -> list[dg.AssetsDefinition]:
     """`batch_scores` and `drift_report`, partitioned by extract (raw ingest) or by month (a site's own CDM)."""
 
     @dg.asset(
@@ -74,8 +75,9 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
         automation_condition=dg.AutomationCondition.eager(),
         description=f"Readmission risk for every discharge in this {unit}, scored by the MLflow `champion`.",
     )
-    def batch_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                     mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    def batch_scores(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_tracking: MlflowResource
+    ) -> dg.MaterializeResult:
         extract_id = context.partition_key
         try:
             model, version = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, "champion")
@@ -88,20 +90,27 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
                 scores = model.predict_proba(model_input(model, rows))[:, 1] if len(rows) else []
             except ValueError as err:  # the feature table no longer has the champion's columns
                 raise dg.Failure(description=f"Cannot score with champion v{version}: {err}") from err
-            scored = pd.DataFrame({
-                "extract_id": extract_id, "visit_occurrence_id": rows["visit_occurrence_id"],
-                "person_id": rows["person_id"], "index_date": rows["index_date"], "score": scores,
-                "model_name": mlflow_tracking.model_name, "model_version": str(version),
-                "scored_at": pd.Timestamp.now(),
-            })
+            scored = pd.DataFrame(
+                {
+                    "extract_id": extract_id,
+                    "visit_occurrence_id": rows["visit_occurrence_id"],
+                    "person_id": rows["person_id"],
+                    "index_date": rows["index_date"],
+                    "score": scores,
+                    "model_name": mlflow_tracking.model_name,
+                    "model_version": str(version),
+                    "scored_at": pd.Timestamp.now(),
+                }
+            )
             write_frame(con, "monitoring", "batch_scores", scored, replace_where=("extract_id", extract_id))
-        return dg.MaterializeResult(metadata={
-            "dagster/row_count": len(scored),
-            "model_version": str(version),
-            "mean_score": float(scored["score"].mean()) if len(scored) else 0.0,
-            "high_risk_share_0.3": float((scored["score"] >= 0.3).mean()) if len(scored) else 0.0,
-        })
-
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(scored),
+                "model_version": str(version),
+                "mean_score": float(scored["score"].mean()) if len(scored) else 0.0,
+                "high_risk_share_0.3": float((scored["score"] >= 0.3).mean()) if len(scored) else 0.0,
+            }
+        )
 
     @dg.asset(
         partitions_def=partitions_def,
@@ -119,8 +128,9 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
             "crosses the threshold."
         ),
     )
-    def drift_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                     mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    def drift_report(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_tracking: MlflowResource
+    ) -> dg.MaterializeResult:
         extract_id = context.partition_key
         try:
             champion = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name)
@@ -134,38 +144,60 @@ def build_monitoring_assets(partitions_def: dg.PartitionsDefinition, window: Win
                 "SELECT * FROM features.readmission WHERE split = 'train' AND index_date <= ?", [cutoff]
             ).df()
         if current.empty or reference.empty:
-            raise dg.Failure(description=f"No rows to compare for extract {extract_id} "
-                                         f"(current {len(current)}, reference {len(reference)})")
+            raise dg.Failure(
+                description=f"No rows to compare for extract {extract_id} "
+                f"(current {len(current)}, reference {len(reference)})"
+            )
         result = compute_drift(reference, current, monitored_features(model_feature_columns(reference)))
         run_id, link = log_drift_run(
-            mlflow_tracking.tracking_uri, f"{mlflow_tracking.experiment}_monitoring", mlflow_tracking.artifact_root,
-            extract_id, champion.version, result, mlflow_tracking.ui_url,
+            mlflow_tracking.tracking_uri,
+            f"{mlflow_tracking.experiment}_monitoring",
+            mlflow_tracking.artifact_root,
+            extract_id,
+            champion.version,
+            result,
+            mlflow_tracking.ui_url,
         )
         with warehouse.connect() as con:
             con.execute(MONITORING_DDL)
             con.execute("DELETE FROM monitoring.drift_results WHERE extract_id = ?", [extract_id])
             con.execute(
                 "INSERT INTO monitoring.drift_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                [extract_id, str(champion.version), result.share_drifted, result.n_drifted, result.n_columns,
-                 result.fingerprint, run_id],
+                [
+                    extract_id,
+                    str(champion.version),
+                    result.share_drifted,
+                    result.n_drifted,
+                    result.n_columns,
+                    result.fingerprint,
+                    run_id,
+                ],
             )
-        worst = sorted(result.per_feature.items(),
-                       key=lambda kv: (not result.per_feature_drifted.get(kv[0]), -result.psi.get(kv[0], 0.0)))[:15]
-        table = "\n".join(["| feature | drift score | drifted | PSI |", "|---|---|---|---|"] + [
-            f"| {name} | {score:.4g} | {result.per_feature_drifted.get(name)} | {result.psi.get(name, float('nan')):.3f} |"
-            for name, score in worst])
-        return dg.MaterializeResult(metadata={
-            "share_drifted": float(result.share_drifted),
-            "n_drifted": int(result.n_drifted),
-            "n_columns": int(result.n_columns),
-            "drift_fingerprint": result.fingerprint,
-            "champion_version": str(champion.version),
-            "reference_rows": len(reference),
-            "current_rows": len(current),
-            "mlflow_run_id": run_id,
-            "mlflow_run": dg.MetadataValue.url(link),
-            "per_feature": dg.MetadataValue.md(table),
-        })
+        worst = sorted(
+            result.per_feature.items(),
+            key=lambda kv: (not result.per_feature_drifted.get(kv[0]), -result.psi.get(kv[0], 0.0)),
+        )[:15]
+        table = "\n".join(
+            ["| feature | drift score | drifted | PSI |", "|---|---|---|---|"]
+            + [
+                f"| {name} | {score:.4g} | {result.per_feature_drifted.get(name)} | {result.psi.get(name, float('nan')):.3f} |"
+                for name, score in worst
+            ]
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "share_drifted": float(result.share_drifted),
+                "n_drifted": int(result.n_drifted),
+                "n_columns": int(result.n_columns),
+                "drift_fingerprint": result.fingerprint,
+                "champion_version": str(champion.version),
+                "reference_rows": len(reference),
+                "current_rows": len(current),
+                "mlflow_run_id": run_id,
+                "mlflow_run": dg.MetadataValue.url(link),
+                "per_feature": dg.MetadataValue.md(table),
+            }
+        )
 
     return [batch_scores, drift_report]
 

@@ -1,6 +1,5 @@
 """Stage 2 — omop: the dbt project maps raw tables to OMOP CDM v5.4; dbt tests become asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +30,9 @@ MAPPING_RATE_KEY = dg.AssetKey(["omop_int", "mapping_rate"])
 @dbt_assets(
     manifest=omop_dbt_project.manifest_path,
     project=omop_dbt_project,
-    dagster_dbt_translator=OmopTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)),
+    dagster_dbt_translator=OmopTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True)
+    ),
     pool=DUCKDB_POOL,
 )
 def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
@@ -42,8 +43,9 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     """
     invocation = dbt.cli(["build", *DBT_VAR_ARGS], context=context, raise_on_error=False)
     events = list(invocation.stream())
-    outputs = {e.output_name: context.assets_def.keys_by_output_name[e.output_name]
-               for e in events if isinstance(e, dg.Output)}
+    outputs = {
+        e.output_name: context.assets_def.keys_by_output_name[e.output_name] for e in events if isinstance(e, dg.Output)
+    }
     with warehouse.connect() as con:
         counts = {name: _row_count(con, key) for name, key in outputs.items()}
         rates = read_mapping_rates(con) if MAPPING_RATE_KEY in outputs.values() else []
@@ -51,8 +53,10 @@ def omop_cdm(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
         if isinstance(event, dg.Output) and counts.get(event.output_name) is not None:
             extra: dict[str, Any] = {"dagster/row_count": counts[event.output_name]}
             if outputs[event.output_name] == MAPPING_RATE_KEY and rates:
-                extra |= {"overall_mapping_rate": round(overall_rate(rates), 4),
-                          "mapping_rates": dg.MetadataValue.md(rates_markdown(rates, min_rate=0.0))}
+                extra |= {
+                    "overall_mapping_rate": round(overall_rate(rates), 4),
+                    "mapping_rates": dg.MetadataValue.md(rates_markdown(rates, min_rate=0.0)),
+                }
             event = event.with_metadata({**event.metadata, **extra})
         yield event
     error = invocation.get_error()  # after the events: what dbt did build stays recorded

@@ -76,14 +76,19 @@ def _group_result(table: str, spec_name: str, outcomes: list[CheckOutcome]) -> d
     worst = min(outcomes, key=lambda o: (_STATUS_RANK[o.status], -(o.pct_violated - o.check.threshold_pct)))
     check = worst.check
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in _STATUS_RANK}
-    breakdown = ["| check | field / concept | status | violated / rows | % | threshold % |", "|---|---|---|---|---|---|"]
+    breakdown = [
+        "| check | field / concept | status | violated / rows | % | threshold % |",
+        "|---|---|---|---|---|---|",
+    ]
     for o in sorted(outcomes, key=lambda o: (_STATUS_RANK[o.status], o.check.name)):
         target = o.check.field or ""
         if o.check.concept_id is not None:
             target += f" {o.check.concept_id}" + (f"/{o.check.unit_concept_id}" if o.check.unit_concept_id else "")
         note = f" ({o.error[:120]})" if o.error else ""
-        breakdown.append(f"| {o.check.name} | {target} | {o.status}{note} | {o.num_violated} / {o.num_denominator} | "
-                         f"{o.pct_violated:.2f} | {o.check.threshold_pct:.1f} |")
+        breakdown.append(
+            f"| {o.check.name} | {target} | {o.status}{note} | {o.num_violated} / {o.num_denominator} | "
+            f"{o.pct_violated:.2f} | {o.check.threshold_pct:.1f} |"
+        )
     return dg.AssetCheckResult(
         asset_key=cdm_key(table),
         check_name=spec_name,
@@ -129,11 +134,20 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
     @dg.multi_asset_check(
         name=f"dqa_{table}",
         specs=[
-            dg.AssetCheckSpec(name, asset=cdm_key(table), blocking=members[0].severity == "ERROR",
-                              description=members[0].description if len(members) == 1 else
-                              f"{members[0].check_type}: {len(members)} checks on {table}",
-                              metadata={"severity": members[0].severity, "kahn_category": members[0].kahn_category,
-                                        "context": members[0].context, "instances": len(members)})
+            dg.AssetCheckSpec(
+                name,
+                asset=cdm_key(table),
+                blocking=members[0].severity == "ERROR",
+                description=members[0].description
+                if len(members) == 1
+                else f"{members[0].check_type}: {len(members)} checks on {table}",
+                metadata={
+                    "severity": members[0].severity,
+                    "kahn_category": members[0].kahn_category,
+                    "context": members[0].context,
+                    "instances": len(members),
+                },
+            )
             for name, members in groups.items()
         ],
         pool=DUCKDB_POOL,
@@ -143,8 +157,9 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         effective = apply_thresholds(checks, load_threshold_overrides(dqa.thresholds_file or None))
         with warehouse.connect() as con:
-            outcomes = run_table_checks(con, table, effective, schema=warehouse.cdm_schema,
-                                        concept_relation=dqa.concept_relation or "auto")
+            outcomes = run_table_checks(
+                con, table, effective, schema=warehouse.cdm_schema, concept_relation=dqa.concept_relation or "auto"
+            )
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             persist_outcomes(con, context.run.run_id, outcomes, started, finished)
         by_group: dict[str, list[CheckOutcome]] = {}
@@ -157,8 +172,9 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
 
 
 quality_checks = [build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items()]
-own_cdm_quality_checks = [build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items()
-                          if table in CHECKED_TABLES]
+own_cdm_quality_checks = [
+    build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items() if table in CHECKED_TABLES
+]
 
 
 def build_dqa_report(tables: list[str]) -> dg.AssetsDefinition:
@@ -177,12 +193,14 @@ def build_dqa_report(tables: list[str]) -> dg.AssetsDefinition:
             "result of every run is kept in `quality.check_results`."
         ),
     )
-    def dqa_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                   dqa: DataQualityResource) -> dg.MaterializeResult:
+    def dqa_report(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, dqa: DataQualityResource
+    ) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             results = latest_results(con)
-        counts = {s: sum(1 for r in results if r["status"] == s)
-                  for s in ("Passed", "Failed", "Not Applicable", "Error")}
+        counts = {
+            s: sum(1 for r in results if r["status"] == s) for s in ("Passed", "Failed", "Not Applicable", "Error")
+        }
         fatal = fatal_failures(results)
         run_id = context.run.run_id
         report_dir = Path(dqa.report_dir) if dqa.report_dir else Path(warehouse.path).parent / "quality"
@@ -209,9 +227,14 @@ def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
     """WARN when any (source table, domain) maps fewer than ``min_rate`` of its rows to standard concepts."""
     mapping_rate_key = cdm_key("mapping_rate")
 
-    @dg.asset_check(asset=mapping_rate_key, name="mapping_rate_above_threshold", blocking=False, pool=DUCKDB_POOL,
-                    description=f"Every source table and domain maps at least {min_rate:.0%} of its rows "
-                                "to a standard concept (MLHOPS_MIN_MAPPING_RATE).")
+    @dg.asset_check(
+        asset=mapping_rate_key,
+        name="mapping_rate_above_threshold",
+        blocking=False,
+        pool=DUCKDB_POOL,
+        description=f"Every source table and domain maps at least {min_rate:.0%} of its rows "
+        "to a standard concept (MLHOPS_MIN_MAPPING_RATE).",
+    )
     def mapping_rate_above_threshold(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             rates = read_mapping_rates(con)
@@ -233,22 +256,31 @@ def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
 def build_reconciliation_check() -> dg.AssetChecksDefinition:
     """ERROR when a loaded raw row reached no CDM table, or a CDM event row has no source (DuckDB or PostgreSQL warehouse)."""
 
-    @dg.asset_check(asset=cdm_key("mapping_rate"), name="no_source_rows_lost", blocking=False, pool=DUCKDB_POOL,
-                    description="Every loaded raw row (clinical events, encounters, patients) reached a CDM table, "
-                                "and every CDM event row traces back to a source row.")
+    @dg.asset_check(
+        asset=cdm_key("mapping_rate"),
+        name="no_source_rows_lost",
+        blocking=False,
+        pool=DUCKDB_POOL,
+        description="Every loaded raw row (clinical events, encounters, patients) reached a CDM table, "
+        "and every CDM event row traces back to a source row.",
+    )
     def no_source_rows_lost(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             result = reconcile(con)
         table = ["| source | loaded | reached CDM | lost | CDM rows by table |", "|---|---|---|---|---|"] + [
             f"| {r['source_table']} | {r['raw_rows']} | {r['reached_rows']} | {r['lost_rows']} | "
-            f"{', '.join(f'{t} {n}' for t, n in r['cdm_rows'].items())} |" for r in result.as_rows()]
+            f"{', '.join(f'{t} {n}' for t, n in r['cdm_rows'].items())} |"
+            for r in result.as_rows()
+        ]
         return dg.AssetCheckResult(
             passed=result.ok,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"lost_rows": result.lost_rows,
-                      "orphan_cdm_rows": sum(result.orphan_cdm_rows.values()),
-                      "problems": "; ".join(result.problems()) or "none",
-                      "reconciliation": dg.MetadataValue.md("\n".join(table))},
+            metadata={
+                "lost_rows": result.lost_rows,
+                "orphan_cdm_rows": sum(result.orphan_cdm_rows.values()),
+                "problems": "; ".join(result.problems()) or "none",
+                "reconciliation": dg.MetadataValue.md("\n".join(table)),
+            },
         )
 
     return no_source_rows_lost

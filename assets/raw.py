@@ -1,6 +1,5 @@
 """Stage 1 — raw: one dynamic partition per extract folder under the landing directory."""
 
-
 import dagster as dg
 
 from mlhops_dagster.ehr.ingest import RAW_SCHEMA, ExtractContractError, ingest_extract

@@ -1,6 +1,5 @@
 """Stage 5 — training: one asset per model family, each an MLflow run with model, params and lineage tags."""
 
-
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -23,8 +22,10 @@ from resources import FeatureStoreResource, MlflowResource
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "default": {},
     # deliberately worse models (stumps, a few rounds; heavy L2): the demo's rejected challenger
-    "degraded": {"lightgbm": {"n_estimators": 3, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.05},
-                 "logistic_regression": {"C": 1e-4}},
+    "degraded": {
+        "lightgbm": {"n_estimators": 3, "num_leaves": 2, "min_child_samples": 200, "learning_rate": 0.05},
+        "logistic_regression": {"C": 1e-4},
+    },
 }
 
 
@@ -35,12 +36,21 @@ class TrainingConfig(dg.Config):
     dp_target_epsilon: float = 3.0
     dp_delta: float = 1e-5
     dp_epochs: int = 10
-    search_trials: int = Field(default=6, ge=0, description=(
-        "Hyper-parameter trials for LightGBM and logistic regression, scored on the latest 20 % of the training "
-        "split's index dates (each an MLflow child run); 0 disables the search. The DP MLP is never searched."))
-    preset: Literal["default", "degraded"] = Field(default="default", description=(
-        "`degraded` trains deliberately worse LightGBM / logistic regression models with fixed parameters (no "
-        "search): a challenger the promotion gate must reject."))
+    search_trials: int = Field(
+        default=6,
+        ge=0,
+        description=(
+            "Hyper-parameter trials for LightGBM and logistic regression, scored on the latest 20 % of the training "
+            "split's index dates (each an MLflow child run); 0 disables the search. The DP MLP is never searched."
+        ),
+    )
+    preset: Literal["default", "degraded"] = Field(
+        default="default",
+        description=(
+            "`degraded` trains deliberately worse LightGBM / logistic regression models with fixed parameters (no "
+            "search): a challenger the promotion gate must reject."
+        ),
+    )
 
 
 def train_split(feature_store: FeatureStoreResource) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -56,20 +66,32 @@ def _trainers() -> dict[str, Callable[[pd.DataFrame, pd.Series, TrainingConfig, 
         "lightgbm": lambda X, y, cfg, params: train_lightgbm(X, y, seed=cfg.seed, **params),
         "logistic_regression": lambda X, y, cfg, params: train_logistic_regression(X, y, seed=cfg.seed, **params),
         "dp_mlp": lambda X, y, cfg, params: train_dp_mlp(
-            X, y, seed=cfg.seed, target_epsilon=cfg.dp_target_epsilon, delta=cfg.dp_delta, epochs=cfg.dp_epochs,
+            X,
+            y,
+            seed=cfg.seed,
+            target_epsilon=cfg.dp_target_epsilon,
+            delta=cfg.dp_delta,
+            epochs=cfg.dp_epochs,
             **params,
         ),
     }
 
 
-def _search(context: dg.AssetExecutionContext, family: str, config: TrainingConfig, X_train: pd.DataFrame,
-            y_train: pd.Series, index_dates: pd.Series) -> SearchResult | None:
+def _search(
+    context: dg.AssetExecutionContext,
+    family: str,
+    config: TrainingConfig,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    index_dates: pd.Series,
+) -> SearchResult | None:
     """The search's result, or None when it is off (config, preset, family) or the data cannot support it."""
     if config.search_trials == 0 or config.preset != "default" or family not in SEARCH_GRIDS:
         return None
     try:
-        return hyperparameter_search(family, X_train, y_train, index_dates, seed=config.seed,
-                                     max_trials=config.search_trials)
+        return hyperparameter_search(
+            family, X_train, y_train, index_dates, seed=config.seed, max_trials=config.search_trials
+        )
     except ValueError as err:
         context.log.warning(f"hyper-parameter search skipped, training with the defaults: {err}")
         return None
@@ -93,8 +115,12 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
         deps=[readmission_features],
         description=DESCRIPTIONS[family] + " Trained on the temporal training split; logged as an MLflow run.",
     )
-    def _train(context: dg.AssetExecutionContext, config: TrainingConfig, feature_store: FeatureStoreResource,
-               mlflow_tracking: MlflowResource) -> dg.Output[dict]:
+    def _train(
+        context: dg.AssetExecutionContext,
+        config: TrainingConfig,
+        feature_store: FeatureStoreResource,
+        mlflow_tracking: MlflowResource,
+    ) -> dg.Output[dict]:
         features, X_train, y_train = train_split(feature_store)
         train_rows = features[features["split"] == "train"]
         search = _search(context, family, config, X_train, y_train, train_rows["index_date"])
@@ -110,19 +136,32 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
             "training_preset": config.preset,
         }
         run_id = log_candidate(
-            mlflow_tracking.tracking_uri, mlflow_tracking.experiment, trained, X_train,
+            mlflow_tracking.tracking_uri,
+            mlflow_tracking.experiment,
+            trained,
+            X_train,
             metrics={"train_rows": float(len(X_train)), "train_positives": float(y_train.sum())},
-            tags=tags, artifact_root=mlflow_tracking.artifact_root, search=search,
+            tags=tags,
+            artifact_root=mlflow_tracking.artifact_root,
+            search=search,
         )
-        metadata: dict = {"mlflow_run_id": run_id, "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(run_id)),
-                          "train_rows": len(X_train), "features": X_train.shape[1],
-                          "params": dg.MetadataValue.json({k: str(v) for k, v in trained.params.items()})}
+        metadata: dict = {
+            "mlflow_run_id": run_id,
+            "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(run_id)),
+            "train_rows": len(X_train),
+            "features": X_train.shape[1],
+            "params": dg.MetadataValue.json({k: str(v) for k, v in trained.params.items()}),
+        }
         metadata["preset"] = config.preset
         if search:
-            metadata.update({"search_trials": len(search.trials), "search_best_val_auroc": search.best.val_auroc,
-                             "search_validation_window": f"{search.validation_start.date()} – "
-                                                         f"{search.validation_end.date()}",
-                             "search": dg.MetadataValue.md(_search_markdown(search))})
+            metadata.update(
+                {
+                    "search_trials": len(search.trials),
+                    "search_best_val_auroc": search.best.val_auroc,
+                    "search_validation_window": f"{search.validation_start.date()} – {search.validation_end.date()}",
+                    "search": dg.MetadataValue.md(_search_markdown(search)),
+                }
+            )
         if trained.privacy:
             metadata.update({f"dp_{k}": float(v) for k, v in trained.privacy.items()})
         return dg.Output({"family": family, "run_id": run_id, **tags}, metadata=metadata)
@@ -132,8 +171,11 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
 
 def _search_markdown(search: SearchResult) -> str:
     lines = ["| trial | params | validation AUROC |", "|---|---|---|"]
-    lines += [f"| {t.number}{' (best)' if t is search.best else ''} | "
-              f"{', '.join(f'{k}={v}' for k, v in t.params.items())} | {t.val_auroc:.3f} |" for t in search.trials]
+    lines += [
+        f"| {t.number}{' (best)' if t is search.best else ''} | "
+        f"{', '.join(f'{k}={v}' for k, v in t.params.items())} | {t.val_auroc:.3f} |"
+        for t in search.trials
+    ]
     return "\n".join(lines)
 
 

@@ -10,8 +10,12 @@ from resources import DUCKDB_POOL, WarehouseResource
 
 def _in_warehouse(warehouse: WarehouseResource) -> bool:
     with warehouse.connect() as con:
-        return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                                "AND table_name = 'concept'", [ATHENA_SCHEMA]).fetchall()[0][0])
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'concept'",
+                [ATHENA_SCHEMA],
+            ).fetchall()[0][0]
+        )
 
 
 def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
@@ -39,19 +43,23 @@ def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:
             raise dg.Failure(description=str(err)) from err
         warnings = []
         if not load.tables.get("concept_ancestor"):
-            warnings.append("CONCEPT_ANCESTOR is absent or empty: drug_era cannot roll drugs up to ingredients "
-                            "and will be empty; add it to the Athena download")
+            warnings.append(
+                "CONCEPT_ANCESTOR is absent or empty: drug_era cannot roll drugs up to ingredients "
+                "and will be empty; add it to the Athena download"
+            )
         for warning in warnings:
             context.log.warning(warning)
-        return dg.MaterializeResult(metadata={
-            "warnings": "; ".join(warnings) or "none",
-            "directory": load.directory,
-            "reused": load.reused,
-            "fingerprint": load.fingerprint,
-            "vocabulary_version": str(summary.get("vocabulary_version")),
-            "concepts": int(summary.get("concepts", 0)),
-            "rows": dg.MetadataValue.json(load.tables),
-            "concepts_by_vocabulary": dg.MetadataValue.json(summary.get("concepts_by_vocabulary", {})),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "warnings": "; ".join(warnings) or "none",
+                "directory": load.directory,
+                "reused": load.reused,
+                "fingerprint": load.fingerprint,
+                "vocabulary_version": str(summary.get("vocabulary_version")),
+                "concepts": int(summary.get("concepts", 0)),
+                "rows": dg.MetadataValue.json(load.tables),
+                "concepts_by_vocabulary": dg.MetadataValue.json(summary.get("concepts_by_vocabulary", {})),
+            }
+        )
 
     return athena_vocabulary

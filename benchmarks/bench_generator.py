@@ -29,18 +29,23 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench_generator_") as folder:
         started = time.perf_counter()
-        rows = generate_extract(Path(folder), patients=args.patients, seed=args.seed,
-                                sites=args.sites, drift=DRIFT_PRESETS[args.drift])
+        rows = generate_extract(
+            Path(folder), patients=args.patients, seed=args.seed, sites=args.sites, drift=DRIFT_PRESETS[args.drift]
+        )
         seconds = time.perf_counter() - started
         size = sum(f.stat().st_size for f in Path(folder).iterdir())
-    print(json.dumps({
-        "patients": args.patients,
-        "seconds": round(seconds, 2),
-        "rows": rows,
-        "mb": round(size / 1e6, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "cpus": len(os.sched_getaffinity(0)),
-    }))
+    print(
+        json.dumps(
+            {
+                "patients": args.patients,
+                "seconds": round(seconds, 2),
+                "rows": rows,
+                "mb": round(size / 1e6, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "cpus": len(os.sched_getaffinity(0)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

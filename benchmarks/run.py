@@ -124,12 +124,21 @@ def floor_seconds(extract: Path, reads: int = 3) -> tuple[float, int]:
 
 def full_scan(con: duckdb.DuckDBPyConnection, tables: list[str], schema: str = "omop") -> int:
     """One plain scan of each existing table, every column read once (the checks' floor); returns the rows."""
-    present = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
-                                         [schema]).fetchall()}
+    present = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
+        ).fetchall()
+    }
     total = 0
     for table in sorted(set(tables) & present):
-        columns = [c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                                             "AND table_name = ?", [schema, table]).fetchall()]
+        columns = [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            ).fetchall()
+        ]
         reads = "".join(', min("' + c.replace('"', '""') + '")' for c in columns)
         total += con.execute(f"SELECT count(*){reads} FROM {schema}.{table}").fetchall()[0][0]
     return total
@@ -144,9 +153,19 @@ def time_checks(con: duckdb.DuckDBPyConnection) -> tuple[float, dict[str, float]
 
 
 def _dbt_args(command: str, work: Path) -> list[str]:
-    return [str(Path(sys.executable).parent / "dbt"), command, "--project-dir", str(ROOT / "dbt_omop"),
-            "--profiles-dir", str(ROOT / "dbt_omop"), "--target-path", str(work / "target"),
-            "--log-path", str(work / "logs"), "--quiet"]
+    return [
+        str(Path(sys.executable).parent / "dbt"),
+        command,
+        "--project-dir",
+        str(ROOT / "dbt_omop"),
+        "--profiles-dir",
+        str(ROOT / "dbt_omop"),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+        "--quiet",
+    ]
 
 
 def run_dbt(command: str, work: Path, env: dict[str, str]) -> dict:
@@ -166,16 +185,28 @@ def run_dbt(command: str, work: Path, env: dict[str, str]) -> dict:
         kind = by_type.setdefault(unique_id.split(".")[0], {"nodes": 0, "exec_sum_s": 0.0})
         kind["nodes"] += 1
         kind["exec_sum_s"] = round(kind["exec_sum_s"] + seconds, 2)
-    return {"wall_s": wall, "exec_s": round(results["elapsed_time"], 2), "peak_rss_mb": peak_mb, "by_type": by_type,
-            "slowest": [(uid.split(".", 2)[-1], round(s, 2)) for uid, s in sorted(nodes, key=lambda n: -n[1])[:8]]}
+    return {
+        "wall_s": wall,
+        "exec_s": round(results["elapsed_time"], 2),
+        "peak_rss_mb": peak_mb,
+        "by_type": by_type,
+        "slowest": [(uid.split(".", 2)[-1], round(s, 2)) for uid, s in sorted(nodes, key=lambda n: -n[1])[:8]],
+    }
 
 
 def _step(args: argparse.Namespace) -> None:
     """Child-process steps (their memory is measured apart from this process): prints JSON."""
     if args.step == "generate":
-        seconds, rows = _timed(lambda: generate_extract(
-            Path(args.extract), patients=args.patients, seed=1, sites=5,
-            start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31)))
+        seconds, rows = _timed(
+            lambda: generate_extract(
+                Path(args.extract),
+                patients=args.patients,
+                seed=1,
+                sites=5,
+                start=dt.date(2016, 1, 1),
+                end=dt.date(2021, 12, 31),
+            )
+        )
         print(json.dumps({"seconds": seconds, "rows": rows}))
     else:
         # the cap the pipeline's warehouse resource puts on its connections (Settings.duckdb_memory_limit)
@@ -187,8 +218,18 @@ def _step(args: argparse.Namespace) -> None:
 
 
 def _run_step(step: str, patients: int, extract: Path, warehouse: Path) -> tuple[dict, int]:
-    args = [sys.executable, str(Path(__file__).resolve()), "--step", step, "--patients", str(patients),
-            "--extract", str(extract), "--warehouse", str(warehouse)]
+    args = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--step",
+        step,
+        "--patients",
+        str(patients),
+        "--extract",
+        str(extract),
+        "--warehouse",
+        str(warehouse),
+    ]
     _, proc, peak_mb = _child(args)
     if proc.returncode != 0:
         raise SystemExit(f"{step} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -202,8 +243,12 @@ def main() -> None:
     parser.add_argument("--extract", help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     parser.add_argument("--keep", metavar="DIR", help="keep the extract and the ingested warehouse in DIR")
-    parser.add_argument("--reuse", metavar="DIR", help="skip generate+ingest: reuse DIR written by --keep "
-                        "(the warehouse is copied, DIR stays untouched; the floor is measured again)")
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="skip generate+ingest: reuse DIR written by --keep "
+        "(the warehouse is copied, DIR stays untouched; the floor is measured again)",
+    )
     args = parser.parse_args()
     if args.step:
         _step(args)
@@ -259,12 +304,15 @@ def main() -> None:
         report["checks_by_table_s"] = dict(sorted(by_table.items(), key=lambda kv: -kv[1])[:6])
         report["checks_full_scan_s"], _ = _timed(lambda: full_scan(con, list(by_table)))
         report["checks_over_full_scan"] = round(report["quality_checks_s"] / max(report["checks_full_scan_s"], 1e-9), 1)
-        report["data_elements_s"], _ = _timed(lambda: (summarise_measurement_elements(con, "omop"),
-                                                       summarise_concept_sets(con, "omop")))
+        report["data_elements_s"], _ = _timed(
+            lambda: (summarise_measurement_elements(con, "omop"), summarise_concept_sets(con, "omop"))
+        )
         report["features_s"], features = _timed(lambda: build_readmission_features(con))
         report["cohort_rows"] = len(features)
-        report["omop_rows"] = {t: con.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0]
-                               for t in ("person", "visit_occurrence", "measurement", "condition_occurrence")}
+        report["omop_rows"] = {
+            t: con.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0]
+            for t in ("person", "visit_occurrence", "measurement", "condition_occurrence")
+        }
         con.close()
         report["omop_over_floor"] = round(report["omop_dbt_build_s"] / max(report["floor_read_csv_once_s"], 1e-9), 1)
         report["peak_rss_mb"] = _peak_rss_mb()

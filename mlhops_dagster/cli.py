@@ -47,9 +47,16 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"error: --defects: {err}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    rows = generate_extract(out, patients=args.patients, seed=args.seed, sites=args.sites,
-                            start=args.start, end=args.end, drift=DRIFT_PRESETS[args.drift],
-                            defects=defects)
+    rows = generate_extract(
+        out,
+        patients=args.patients,
+        seed=args.seed,
+        sites=args.sites,
+        start=args.start,
+        end=args.end,
+        drift=DRIFT_PRESETS[args.drift],
+        defects=defects,
+    )
     summary: dict = {"out": str(args.out), "rows": rows}
     if defects:
         summary["defects"] = json.loads((out / DEFECTS_MANIFEST).read_text(encoding="utf-8"))["defects"]
@@ -89,20 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True)
     gen.add_argument("--start", type=_date, default=dt.date(2016, 1, 1))
     gen.add_argument("--end", type=_date, default=dt.date(2021, 12, 31))
-    gen.add_argument("--drift", choices=sorted(DRIFT_PRESETS), default="none",
-                     help="shift the population (monitoring demos)")
-    gen.add_argument("--defects", metavar="KIND[:RATE][,KIND[:RATE]]",
-                     help="inject data-quality defects (what each did goes to _defects.json); "
-                          f"kinds: {', '.join(sorted(DEFECT_INJECTORS))}")
-    gen.add_argument("--defect-rate", type=float, default=0.01, metavar="R",
-                     help="share of eligible rows each defect without its own :RATE corrupts "
-                          "(default 0.01)")
+    gen.add_argument(
+        "--drift", choices=sorted(DRIFT_PRESETS), default="none", help="shift the population (monitoring demos)"
+    )
+    gen.add_argument(
+        "--defects",
+        metavar="KIND[:RATE][,KIND[:RATE]]",
+        help="inject data-quality defects (what each did goes to _defects.json); "
+        f"kinds: {', '.join(sorted(DEFECT_INJECTORS))}",
+    )
+    gen.add_argument(
+        "--defect-rate",
+        type=float,
+        default=0.01,
+        metavar="R",
+        help="share of eligible rows each defect without its own :RATE corrupts (default 0.01)",
+    )
     gen.set_defaults(func=_generate)
     demo = sub.add_parser("demo", help="generate two extracts and run the whole pipeline on them")
     demo.add_argument("--patients", type=int, default=2000)
     demo.set_defaults(func=_demo)
-    rollback = sub.add_parser("rollback", help="move the registered model's `champion` alias back to the version "
-                                               "that held it before")
+    rollback = sub.add_parser(
+        "rollback", help="move the registered model's `champion` alias back to the version that held it before"
+    )
     rollback.add_argument("--model", help="registered model name (default: the configured MLHOPS_MODEL_NAME)")
     rollback.set_defaults(func=_rollback)
     return parser

@@ -57,13 +57,18 @@ def build_warehouse(settings: Settings) -> WarehouseResource:
     common = {"path": str(settings.warehouse_path), "memory_limit": settings.duckdb_memory_limit}
     source = settings.cdm_source
     if source is not None and source.backend == "duckdb":
-        return WarehouseResource(**{**common, "path": str(source.path)}, cdm_schema=source.schema,
-                                 catalog="site_cdm")
+        return WarehouseResource(**{**common, "path": str(source.path)}, cdm_schema=source.schema, catalog="site_cdm")
     if source is not None or settings.warehouse == "postgres":
         dsn = source.dsn if source is not None else settings.postgres
-        return WarehouseResource(**common, backend="postgres", pg_host=dsn.host, pg_port=dsn.port,
-                                 pg_user=dsn.user, pg_dbname=dsn.dbname,
-                                 cdm_schema=source.schema if source is not None else "omop")
+        return WarehouseResource(
+            **common,
+            backend="postgres",
+            pg_host=dsn.host,
+            pg_port=dsn.port,
+            pg_user=dsn.user,
+            pg_dbname=dsn.dbname,
+            cdm_schema=source.schema if source is not None else "omop",
+        )
     return WarehouseResource(**common)
 
 
@@ -75,13 +80,19 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             pseudonym_key=settings.pseudonym_key,
             local_key_file=str(settings.local_key_file),
         ),
-        "dbt": DbtCliResource(project_dir=omop_dbt_project, dbt_executable=_dbt_executable(),
-                              target=settings.warehouse),
+        "dbt": DbtCliResource(
+            project_dir=omop_dbt_project, dbt_executable=_dbt_executable(), target=settings.warehouse
+        ),
         "feature_store": FeatureStoreResource(root=str(settings.data_dir / "features")),
         "dqa": DataQualityResource(
             # the vocabulary the CDM was mapped with: a site's CDM schema, Athena's, or the demo seeds
-            concept_relation=(f"{settings.cdm_source.schema}.concept" if settings.cdm_source is not None
-                              else "vocab_athena.concept" if settings.vocab_dir else "vocab.concept"),
+            concept_relation=(
+                f"{settings.cdm_source.schema}.concept"
+                if settings.cdm_source is not None
+                else "vocab_athena.concept"
+                if settings.vocab_dir
+                else "vocab.concept"
+            ),
             thresholds_file=str(settings.dq_thresholds or ""),
             report_dir=str(settings.data_dir / "quality"),
         ),
@@ -102,10 +113,25 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return build_own_cdm_definitions(settings)
     vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
-        assets=[raw_ehr_extract, *vocabulary, omop_cdm, dqa_report, data_elements, readmission_features,
-                *training_assets, *evaluation_assets, model_registration, model_promotion, batch_scores, drift_report],
-        asset_checks=[*quality_checks, build_mapping_rate_check(settings.min_mapping_rate),
-                      build_reconciliation_check()],
+        assets=[
+            raw_ehr_extract,
+            *vocabulary,
+            omop_cdm,
+            dqa_report,
+            data_elements,
+            readmission_features,
+            *training_assets,
+            *evaluation_assets,
+            model_registration,
+            model_promotion,
+            batch_scores,
+            drift_report,
+        ],
+        asset_checks=[
+            *quality_checks,
+            build_mapping_rate_check(settings.min_mapping_rate),
+            build_reconciliation_check(),
+        ],
         jobs=[ingest_job, pipeline_job, refresh_job, retraining_job, monitoring_job],
         sensors=[new_extract_sensor, build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
         schedules=[retraining_schedule],
@@ -120,15 +146,30 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     monitoring = build_monitoring_assets(months, calendar_window, unit="month")
     jobs = own_cdm_jobs()
     return dg.Definitions(
-        assets=[*build_cdm_source_specs(settings.cdm_source), own_cdm_dqa_report, data_elements, readmission_features,
-                *training_assets, *evaluation_assets, model_registration, model_promotion, *monitoring],
+        assets=[
+            *build_cdm_source_specs(settings.cdm_source),
+            own_cdm_dqa_report,
+            data_elements,
+            readmission_features,
+            *training_assets,
+            *evaluation_assets,
+            model_registration,
+            model_promotion,
+            *monitoring,
+        ],
         asset_checks=own_cdm_quality_checks,
         jobs=jobs,
         sensors=[build_drift_sensor(RetrainingPolicy(settings.drift_threshold))],
-        schedules=[retraining_schedule, dg.build_schedule_from_partitioned_job(
-            jobs[-1], name="monthly_monitoring_schedule",
-            description="Scores last month's discharges and reports drift, on the 2nd of each month.",
-            day_of_month=2, hour_of_day=4)],
+        schedules=[
+            retraining_schedule,
+            dg.build_schedule_from_partitioned_job(
+                jobs[-1],
+                name="monthly_monitoring_schedule",
+                description="Scores last month's discharges and reports drift, on the 2nd of each month.",
+                day_of_month=2,
+                hour_of_day=4,
+            ),
+        ],
         resources=build_resources(settings),
     )
 

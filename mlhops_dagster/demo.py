@@ -29,7 +29,10 @@ def _run(job_name: str, instance, partition_key: str | None = None) -> None:
 
     started = time.perf_counter()
     result = defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance, partition_key=partition_key, raise_on_error=False, run_config=QUIET,
+        instance=instance,
+        partition_key=partition_key,
+        raise_on_error=False,
+        run_config=QUIET,
     )
     label = f"{job_name}" + (f"[{partition_key}]" if partition_key else "")
     if not result.success:
@@ -48,7 +51,9 @@ def run_degraded_challenger(defs, instance, run_config: dict | None = None):
 
     config = {**(run_config or {}), "ops": {"lightgbm_model": {"config": {"preset": "degraded"}}}}
     return defs.resolve_job_def("retraining_job").execute_in_process(
-        instance=instance, asset_selection=[dg.AssetKey(k) for k in DEGRADED_ROUND], run_config=config,
+        instance=instance,
+        asset_selection=[dg.AssetKey(k) for k in DEGRADED_ROUND],
+        run_config=config,
         raise_on_error=False,
     )
 
@@ -69,14 +74,17 @@ def run_demo(patients: int = 2000) -> int:
 
     started = time.perf_counter()
     if not settings.pseudonym_key:
-        print(f"MLHOPS_PSEUDONYM_KEY is not set: pseudonymising with a generated local key "
-              f"({settings.local_key_file}); production sets it from a secret store.")
+        print(
+            f"MLHOPS_PSEUDONYM_KEY is not set: pseudonymising with a generated local key "
+            f"({settings.local_key_file}); production sets it from a secret store."
+        )
     print(f"Data dir: {settings.data_dir}")
     for name, seed, start, end, drift in EXTRACTS:
         folder = settings.landing_dir / name
         if not is_complete_extract(folder):
-            rows = generate_extract(folder, patients=patients, seed=seed, sites=3, start=start, end=end,
-                                    drift=DRIFT_PRESETS[drift])
+            rows = generate_extract(
+                folder, patients=patients, seed=seed, sites=3, start=start, end=end, drift=DRIFT_PRESETS[drift]
+            )
             print(f"  generated {name}: {rows.get('patients')} patients, {rows.get('encounters')} encounters")
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions("extracts", [name for name, *_ in EXTRACTS])
@@ -91,7 +99,9 @@ def run_demo(patients: int = 2000) -> int:
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"degraded challenger round failed: {failures[:3]}")
-    print(f"  degraded lightgbm challenger → gate: ok in {time.perf_counter() - round_started:.1f}s "
-          f"(run {result.run_id[:8]})")
+    print(
+        f"  degraded lightgbm challenger → gate: ok in {time.perf_counter() - round_started:.1f}s "
+        f"(run {result.run_id[:8]})"
+    )
     print_summary(settings, elapsed=time.perf_counter() - started)
     return 0

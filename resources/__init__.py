@@ -6,4 +6,11 @@ from resources.landing import ExtractLandingResource
 from resources.tracking import MlflowResource
 from resources.warehouse import DUCKDB_POOL, WarehouseResource
 
-__all__ = ["DUCKDB_POOL", "FeatureStoreResource", "ExtractLandingResource", "MlflowResource", "WarehouseResource", "omop_dbt_project"]
+__all__ = [
+    "DUCKDB_POOL",
+    "FeatureStoreResource",
+    "ExtractLandingResource",
+    "MlflowResource",
+    "WarehouseResource",
+    "omop_dbt_project",
+]

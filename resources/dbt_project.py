@@ -20,7 +20,8 @@ DBT_VARS = dbt_vars(_settings)
 DBT_VAR_ARGS = ["--vars", json.dumps(DBT_VARS)] if DBT_VARS else []
 
 omop_dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR,
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
     prepare_project_cli_args=["parse", "--quiet", *DBT_VAR_ARGS],
 )
 omop_dbt_project.prepare_if_dev()

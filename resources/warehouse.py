@@ -54,7 +54,9 @@ class WarehouseResource(dg.ConfigurableResource):
         if not self.catalog:
             return duckdb.connect(path, read_only=read_only, config=config)
         con = duckdb.connect(config=config)
-        con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS \"{self.catalog}\"{' (READ_ONLY)' if read_only else ''}")
+        con.execute(
+            f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS \"{self.catalog}\"{' (READ_ONLY)' if read_only else ''}"
+        )
         con.execute(f'USE "{self.catalog}"')
         return con
 
@@ -89,8 +91,13 @@ class WarehouseResource(dg.ConfigurableResource):
             stack.callback(con.close)
             yield con
 
-    def publish(self, engine: duckdb.DuckDBPyConnection, schema: str, where: tuple[str, str] | None = None,
-                tables: Sequence[str] | None = None) -> dict[str, int]:
+    def publish(
+        self,
+        engine: duckdb.DuckDBPyConnection,
+        schema: str,
+        where: tuple[str, str] | None = None,
+        tables: Sequence[str] | None = None,
+    ) -> dict[str, int]:
         """Copy ``schema`` from the DuckDB engine into the PostgreSQL warehouse (nothing to do on DuckDB)."""
         if not self.is_postgres:
             return {}

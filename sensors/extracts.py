@@ -1,6 +1,5 @@
 """`new_extract_sensor`: a complete folder in the landing directory becomes a partition and an ingest run."""
 
-
 import json
 import re
 from pathlib import Path
@@ -25,15 +24,21 @@ def _delivery_stamp(folder: Path) -> int:
 
 def _ingested_since(instance: dg.DagsterInstance, extract_id: str, stamp: int) -> bool:
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=raw_ehr_extract.key, asset_partitions=[extract_id], after_timestamp=float(stamp)),
+        dg.AssetRecordsFilter(
+            asset_key=raw_ehr_extract.key, asset_partitions=[extract_id], after_timestamp=float(stamp)
+        ),
         limit=1,
     ).records
     return bool(records)
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Adds a partition and requests an ingest run for each complete extract folder "
-                       "(a `_SUCCESS` marker or all required files); a re-delivered folder is ingested again.")
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds a partition and requests an ingest run for each complete extract folder "
+    "(a `_SUCCESS` marker or all required files); a re-delivered folder is ingested again.",
+)
 def new_extract_sensor(context: dg.SensorEvaluationContext, landing: ExtractLandingResource) -> dg.SensorResult:
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     landing_dir = Path(landing.landing_dir)

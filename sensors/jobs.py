@@ -6,23 +6,28 @@ PIPELINE_GROUPS = ("omop", "quality", "features", "training", "evaluation")
 REFRESH_GROUPS = ("omop", "quality", "features")
 
 ingest_job = dg.define_asset_job(
-    "ingest_job", selection=dg.AssetSelection.groups("raw"),
+    "ingest_job",
+    selection=dg.AssetSelection.groups("raw"),
     description="Load one extract folder into the raw schema.",
 )
 pipeline_job = dg.define_asset_job(
-    "pipeline_job", selection=dg.AssetSelection.groups(*PIPELINE_GROUPS),
+    "pipeline_job",
+    selection=dg.AssetSelection.groups(*PIPELINE_GROUPS),
     description="The main job: OMOP mapping, data-quality checks, features, training, evaluation and registration.",
 )
 retraining_job = dg.define_asset_job(
-    "retraining_job", selection=dg.AssetSelection.groups("features", "training", "evaluation"),
+    "retraining_job",
+    selection=dg.AssetSelection.groups("features", "training", "evaluation"),
     description="Rebuild features and retrain every candidate; the best becomes the `challenger`.",
 )
 monitoring_job = dg.define_asset_job(
-    "monitoring_job", selection=dg.AssetSelection.groups("monitoring"),
+    "monitoring_job",
+    selection=dg.AssetSelection.groups("monitoring"),
     description="Score one extract with the champion and compute its drift report.",
 )
 refresh_job = dg.define_asset_job(
-    "refresh_job", selection=dg.AssetSelection.groups(*REFRESH_GROUPS),
+    "refresh_job",
+    selection=dg.AssetSelection.groups(*REFRESH_GROUPS),
     description="Rebuild OMOP, re-run the checks and refresh features after a new extract, without retraining.",
 )
 
@@ -32,13 +37,15 @@ def own_cdm_jobs() -> list:
     checks = dg.AssetSelection.all_asset_checks()  # on a site's CDM every check is a data-quality check
     return [
         dg.define_asset_job(
-            "pipeline_job", selection=dg.AssetSelection.groups("quality", "features", "training", "evaluation") | checks,
+            "pipeline_job",
+            selection=dg.AssetSelection.groups("quality", "features", "training", "evaluation") | checks,
             description="The main job on the site's CDM: data-quality checks, features, training, evaluation "
-                        "and registration.",
+            "and registration.",
         ),
         retraining_job,
         dg.define_asset_job(
-            "monitoring_job", selection=dg.AssetSelection.groups("monitoring"),
+            "monitoring_job",
+            selection=dg.AssetSelection.groups("monitoring"),
             description="Score one month of discharges with the champion and compute its drift report.",
         ),
     ]

@@ -1,6 +1,5 @@
 """`drift_sensor` and `retraining_schedule`: both request the same retraining job."""
 
-
 import json
 
 import dagster as dg
@@ -13,14 +12,19 @@ MAX_REMEMBERED = 500
 
 
 def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
-    @dg.sensor(job=retraining_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-               description=f"Requests a retraining run when a drift report's share of drifted features is "
-                           f"≥ {policy.threshold}; the run key comes from the drift report, so the same drift "
-                           "never retrains twice.")
+    @dg.sensor(
+        job=retraining_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Requests a retraining run when a drift report's share of drifted features is "
+        f"≥ {policy.threshold}; the run key comes from the drift report, so the same drift "
+        "never retrains twice.",
+    )
     def drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = json.loads(context.cursor) if context.cursor else {"events": None, "requested": []}
-        result = context.instance.fetch_materializations(drift_report.key, limit=200, cursor=state["events"],
-                                                         ascending=True)
+        result = context.instance.fetch_materializations(
+            drift_report.key, limit=200, cursor=state["events"], ascending=True
+        )
         requested: list[str] = state["requested"]
         requests = []
         for record in result.records:
@@ -33,11 +37,16 @@ def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
             if not policy.should_retrain(share) or fingerprint in requested:
                 continue
             requested.append(fingerprint)
-            requests.append(dg.RunRequest(
-                run_key=policy.run_key(fingerprint),
-                tags={"mlhops/trigger": "drift", "mlhops/extract_id": materialization.partition or "",
-                      "mlhops/share_drifted": f"{share:.3f}"},
-            ))
+            requests.append(
+                dg.RunRequest(
+                    run_key=policy.run_key(fingerprint),
+                    tags={
+                        "mlhops/trigger": "drift",
+                        "mlhops/extract_id": materialization.partition or "",
+                        "mlhops/share_drifted": f"{share:.3f}",
+                    },
+                )
+            )
         cursor = json.dumps({"events": result.cursor, "requested": requested[-MAX_REMEMBERED:]})
         if not requests:
             return dg.SensorResult(skip_reason="no new drift above the threshold", cursor=cursor)

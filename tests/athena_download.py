@@ -26,8 +26,20 @@ def write_athena_directory(folder: Path) -> Path:
             rows = list(csv.reader(handle))
         header = rows[0]
         if seed == "concept":
-            rows.append([str(PNEUMONIA_CONCEPT), "Pneumonia", "Condition", "SNOMED", "Clinical Finding", "S",
-                         UNMAPPED_CONDITION[0], "1970-01-01", "2099-12-31", ""])
+            rows.append(
+                [
+                    str(PNEUMONIA_CONCEPT),
+                    "Pneumonia",
+                    "Condition",
+                    "SNOMED",
+                    "Clinical Finding",
+                    "S",
+                    UNMAPPED_CONDITION[0],
+                    "1970-01-01",
+                    "2099-12-31",
+                    "",
+                ]
+            )
         if seed == "concept_relationship":
             rows.append([str(PNEUMONIA_CONCEPT), str(PNEUMONIA_CONCEPT), "Maps to", "1970-01-01", "2099-12-31", ""])
         dates = [i for i, name in enumerate(header) if name.endswith("_date")]

@@ -13,8 +13,17 @@ from mlhops_dagster.settings import DBT_PROJECT_DIR
 
 def dbt_build(tmp: Path, env: dict[str, str], target: str | None = None, dbt_vars: dict | None = None) -> None:
     """`dbt build` (seeds, models, tests) with ``env`` set; fails the test naming every failed node."""
-    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    args = [
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp / "target"),
+        "--log-path",
+        str(tmp / "logs"),
+    ]
     if target:
         args += ["--target", target]
     if dbt_vars:
@@ -24,6 +33,9 @@ def dbt_build(tmp: Path, env: dict[str, str], target: str | None = None, dbt_var
             mp.setenv(var, value)
         mp.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         result = dbt_main.dbtRunner().invoke(args)
-    failures = [f"{r.node.unique_id}: {r.status} {r.message}" for r in (result.result or [])
-                if str(r.status) not in ("success", "pass")]
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in (result.result or [])
+        if str(r.status) not in ("success", "pass")
+    ]
     assert result.success, f"dbt build --target {target or 'duckdb'} failed: {result.exception or failures}"

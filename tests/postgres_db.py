@@ -26,8 +26,9 @@ MAINTENANCE_DB = os.environ.get("MLHOPS_PG_DB", "test")
 def admin_connection():
     """An autocommit connection to the maintenance database, or a skip outside CI."""
     try:
-        con = psycopg2.connect(connect_timeout=3, dbname=MAINTENANCE_DB,
-                               password=os.environ.get("MLHOPS_PG_PASSWORD") or None, **PG)
+        con = psycopg2.connect(
+            connect_timeout=3, dbname=MAINTENANCE_DB, password=os.environ.get("MLHOPS_PG_PASSWORD") or None, **PG
+        )
     except psycopg2.OperationalError as err:
         if os.environ.get("CI") == "true":
             raise

@@ -36,7 +36,10 @@ def mlflow_hits(mlflow_dir: Path, needle: str) -> list[str]:
     finally:
         db.close()
     for path in (mlflow_dir / "artifacts").rglob("*"):
-        if path.is_file() and path.suffix in {".json", ".yaml", ".html", ".txt", ".md", ""} and \
-                needle.encode() in path.read_bytes():
+        if (
+            path.is_file()
+            and path.suffix in {".json", ".yaml", ".html", ".txt", ".md", ""}
+            and needle.encode() in path.read_bytes()
+        ):
             hits.append(str(path))
     return hits

@@ -24,8 +24,9 @@ def pseudo(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def create_raw_warehouse(path: Path, extracts: Sequence[Extract], raw_rows: dict[str, list[dict]], *,
-                         reverse: bool = False) -> None:
+def create_raw_warehouse(
+    path: Path, extracts: Sequence[Extract], raw_rows: dict[str, list[dict]], *, reverse: bool = False
+) -> None:
     """Create the raw schema as the ingest does and load ``raw_rows`` (file name -> rows as dicts).
 
     ``reverse`` inserts every table's rows in reverse order, to prove ids never depend on it.
@@ -33,8 +34,11 @@ def create_raw_warehouse(path: Path, extracts: Sequence[Extract], raw_rows: dict
     with duckdb.connect(str(path)) as con:
         create_raw_tables(con)
         for extract in reversed(extracts) if reverse else extracts:
-            con.execute("INSERT INTO raw.extract_manifest (extract_id, loaded_at, period_start, period_end) "
-                        "VALUES (?, ?, ?, ?)", list(extract))
+            con.execute(
+                "INSERT INTO raw.extract_manifest (extract_id, loaded_at, period_start, period_end) "
+                "VALUES (?, ?, ?, ?)",
+                list(extract),
+            )
         for extract_file in FILES:
             names = [c.name for c in extract_file.columns] + ["extract_id", "source_line"]
             rows = raw_rows.get(extract_file.name, [])
@@ -43,8 +47,10 @@ def create_raw_warehouse(path: Path, extracts: Sequence[Extract], raw_rows: dict
             placeholders = ", ".join("?" for _ in names)
             columns = ", ".join(f'"{name}"' for name in names)
             for row in reversed(rows) if reverse else rows:
-                con.execute(f"INSERT INTO raw.{extract_file.name} ({columns}) VALUES ({placeholders})",
-                            [row.get(name) for name in names])
+                con.execute(
+                    f"INSERT INTO raw.{extract_file.name} ({columns}) VALUES ({placeholders})",
+                    [row.get(name) for name in names],
+                )
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:

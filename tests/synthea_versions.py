@@ -13,8 +13,14 @@ import pandas as pd
 VERSIONS = ("2.7.0", "3.0.0", "3.2.0", "3.3.0")
 
 
-def _rewrite(folder: Path, name: str, drop: tuple[str, ...] = (), rename: dict[str, str] | None = None,
-             add: dict[str, str] | None = None, transform=None) -> None:
+def _rewrite(
+    folder: Path,
+    name: str,
+    drop: tuple[str, ...] = (),
+    rename: dict[str, str] | None = None,
+    add: dict[str, str] | None = None,
+    transform=None,
+) -> None:
     path = folder / f"{name}.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame = frame.drop(columns=[c for c in drop if c in frame.columns]).rename(columns=rename or {})
@@ -48,14 +54,38 @@ def to_exporter_version(folder: Path, version: str) -> None:
     _rewrite(folder, "providers", drop=("NPI", "ENCOUNTERS", "PROCEDURES"), add={"UTILIZATION": "0"})
     _rewrite(folder, "payers", drop=("OWNERSHIP",))
     if version == "3.0.0":
-        _rewrite(folder, "payer_transitions", drop=("PLAN_OWNERSHIP", "OWNER_NAME"),
-                 rename={"START_DATE": "START_YEAR", "END_DATE": "END_YEAR"},
-                 add={"OWNERSHIP": "Self", "OWNERNAME": "Some Owner"}, transform=_years)
+        _rewrite(
+            folder,
+            "payer_transitions",
+            drop=("PLAN_OWNERSHIP", "OWNER_NAME"),
+            rename={"START_DATE": "START_YEAR", "END_DATE": "END_YEAR"},
+            add={"OWNERSHIP": "Self", "OWNERNAME": "Some Owner"},
+            transform=_years,
+        )
         return
     # 2.7.0
-    _rewrite(folder, "allergies", drop=("SYSTEM", "TYPE", "CATEGORY", "REACTION1", "DESCRIPTION1", "SEVERITY1",
-                                        "REACTION2", "DESCRIPTION2", "SEVERITY2"))
+    _rewrite(
+        folder,
+        "allergies",
+        drop=(
+            "SYSTEM",
+            "TYPE",
+            "CATEGORY",
+            "REACTION1",
+            "DESCRIPTION1",
+            "SEVERITY1",
+            "REACTION2",
+            "DESCRIPTION2",
+            "SEVERITY2",
+        ),
+    )
     _rewrite(folder, "observations", drop=("CATEGORY",))
     _rewrite(folder, "procedures", drop=("STOP",), rename={"START": "DATE"})
-    _rewrite(folder, "payer_transitions", drop=("MEMBERID", "SECONDARY_PAYER", "PLAN_OWNERSHIP", "OWNER_NAME"),
-             rename={"START_DATE": "START_YEAR", "END_DATE": "END_YEAR"}, add={"OWNERSHIP": "Self"}, transform=_years)
+    _rewrite(
+        folder,
+        "payer_transitions",
+        drop=("MEMBERID", "SECONDARY_PAYER", "PLAN_OWNERSHIP", "OWNER_NAME"),
+        rename={"START_DATE": "START_YEAR", "END_DATE": "END_YEAR"},
+        add={"OWNERSHIP": "Self"},
+        transform=_years,
+    )

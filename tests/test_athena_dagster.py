@@ -44,13 +44,18 @@ def materialise_in_this_process() -> dict:
     assets = [*defs.assets, *defs.asset_checks]
     # Upstream of the two targets, less what is not built here: raw (ingested by the test), the vocabulary
     # (its own run) and the demo seeds (a demo-mode manifest lists them upstream; Athena mode never reads them).
-    omop = (dg.AssetSelection.assets(CONDITION, MAPPING_RATE).upstream()
-            - dg.AssetSelection.assets("raw_ehr_extract", "athena_vocabulary")
-            - dg.AssetSelection.key_prefixes("vocab")).without_checks()
+    omop = (
+        dg.AssetSelection.assets(CONDITION, MAPPING_RATE).upstream()
+        - dg.AssetSelection.assets("raw_ehr_extract", "athena_vocabulary")
+        - dg.AssetSelection.key_prefixes("vocab")
+    ).without_checks()
     ran = {}
     with dg.DagsterInstance.get() as instance:
         # Two runs, vocabulary first: the dbt models read its tables (and a demo-mode manifest has no edge to it).
-        for selection in (dg.AssetSelection.assets("athena_vocabulary"), omop | dg.AssetSelection.checks(MAPPING_CHECK)):
+        for selection in (
+            dg.AssetSelection.assets("athena_vocabulary"),
+            omop | dg.AssetSelection.checks(MAPPING_CHECK),
+        ):
             result = dg.materialize(assets, selection=selection, resources=defs.resources, instance=instance)
             assert result.success
             ran[result.run_id] = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
@@ -62,17 +67,29 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, di
     root = tmp_path_factory.mktemp("athena_dagster")
     data_dir, home, athena = root / "data", root / "dagster_home", write_athena_directory(root / "athena")
     extract = data_dir / "landing" / "athena_extract"
-    generate_extract(extract, patients=30, seed=43, sites=1, start=dt.date(2020, 1, 1), end=dt.date(2021, 12, 31),
-                     defects=[DefectSpec("unmapped_codes", 0.1)])
+    generate_extract(
+        extract,
+        patients=30,
+        seed=43,
+        sites=1,
+        start=dt.date(2020, 1, 1),
+        end=dt.date(2021, 12, 31),
+        defects=[DefectSpec("unmapped_codes", 0.1)],
+    )
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         ingest_extract(con, extract, "athena_extract", KEY)
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # no network at run time
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLHOPS_", "DAGSTER_"))}
-    env |= {"MLHOPS_DATA_DIR": str(data_dir), "MLHOPS_VOCAB_DIR": str(athena), "MLHOPS_PSEUDONYM_KEY": KEY,
-            "DAGSTER_HOME": str(home)}
-    child = subprocess.run([sys.executable, __file__], env=env, cwd=Path(__file__).parent, capture_output=True,
-                           text=True, timeout=300)
+    env |= {
+        "MLHOPS_DATA_DIR": str(data_dir),
+        "MLHOPS_VOCAB_DIR": str(athena),
+        "MLHOPS_PSEUDONYM_KEY": KEY,
+        "DAGSTER_HOME": str(home),
+    }
+    child = subprocess.run(
+        [sys.executable, __file__], env=env, cwd=Path(__file__).parent, capture_output=True, text=True, timeout=300
+    )
     assert child.returncode == 0, child.stderr[-4000:]
     return data_dir / "warehouse.duckdb", home, json.loads(child.stdout.strip().splitlines()[-1])
 
@@ -88,7 +105,8 @@ def test_the_cdm_maps_codes_through_the_athena_vocabulary(athena_run) -> None:
             "SELECT (SELECT count(*) FROM raw.conditions WHERE code = ?), "
             "(SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = ?), "
             "(SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0)",
-            [UNMAPPED_CONDITION[0], PNEUMONIA_CONCEPT]).fetchall()[0]
+            [UNMAPPED_CONDITION[0], PNEUMONIA_CONCEPT],
+        ).fetchall()[0]
         athena_concepts = con.execute("SELECT count(*) FROM vocab_athena.concept").fetchall()[0][0]
     assert raw_pneumonia > 0 and mapped_pneumonia == raw_pneumonia  # the demo seeds would leave these at concept 0
     assert unmapped == 0 and athena_concepts > 90
@@ -111,7 +129,8 @@ def test_vocabulary_and_mapping_rate_are_on_the_materialisations(athena_run) -> 
     meta = mapping.asset_materialization.metadata
     assert meta["overall_mapping_rate"].value == round(overall_rate(rates), 4)
     assert f"| conditions | Condition | {conditions.source_rows} | {conditions.source_rows} | 100.0% |" in (
-        meta["mapping_rates"].value)
+        meta["mapping_rates"].value
+    )
     # The check ran on this materialisation; it flags only what the tiny download lacks (CVX immunisations, allergies).
     evaluation = check.event.dagster_event.event_specific_data
     assert evaluation.metadata["overall_mapping_rate"].value == meta["overall_mapping_rate"].value

@@ -25,8 +25,15 @@ def athena_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("athena")
     db = root / "warehouse.duckdb"
     extract = root / "extract"
-    generate_extract(extract, patients=80, seed=41, sites=1, start=dt.date(2019, 1, 1), end=dt.date(2021, 12, 31),
-                     defects=[DefectSpec("unmapped_codes", 0.1)])
+    generate_extract(
+        extract,
+        patients=80,
+        seed=41,
+        sites=1,
+        start=dt.date(2019, 1, 1),
+        end=dt.date(2021, 12, 31),
+        defects=[DefectSpec("unmapped_codes", 0.1)],
+    )
     con = duckdb.connect(str(db))
     ingest_extract(con, extract, "athena_test", "athena-test-key-0123456789")
     load = load_athena_vocabulary(con, write_athena_directory(root / "athena"))
@@ -43,12 +50,15 @@ def test_codes_map_through_the_athena_tables(athena_build: Path) -> None:
             "SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = ?", [PNEUMONIA_CONCEPT]
         ).fetchall()[0][0]
         raw_pneumonia = con.execute(
-            "SELECT count(*) FROM raw.conditions WHERE code = ?", [UNMAPPED_CONDITION[0]]).fetchall()[0][0]
+            "SELECT count(*) FROM raw.conditions WHERE code = ?", [UNMAPPED_CONDITION[0]]
+        ).fetchall()[0][0]
         prediabetes = con.execute(
             "SELECT count(*) FROM omop.condition_occurrence WHERE condition_source_value = '15777000' "
-            "AND condition_concept_id <> 4311629").fetchall()[0][0]
-        unmapped = con.execute("SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0"
-                               ).fetchall()[0][0]
+            "AND condition_concept_id <> 4311629"
+        ).fetchall()[0][0]
+        unmapped = con.execute(
+            "SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert raw_pneumonia > 0 and pneumonia == raw_pneumonia  # the demo seeds would leave these at concept 0

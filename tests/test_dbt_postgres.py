@@ -109,17 +109,23 @@ def _pg_rows(pg_con, sql: str) -> list[tuple]:
 
 
 def _cdm_tables(duck: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in duck.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
-    ).fetchall()]
+    return [
+        r[0]
+        for r in duck.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def test_same_cdm_tables_and_row_counts(warehouses):
     duck, pg_con = warehouses
     duck_tables = _cdm_tables(duck)
-    pg_tables = [r[0] for r in _pg_rows(
-        pg_con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
-    )]
+    pg_tables = [
+        r[0]
+        for r in _pg_rows(
+            pg_con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+        )
+    ]
     assert duck_tables == pg_tables
     assert {"person", "visit_occurrence", "condition_occurrence", "measurement", "drug_era"} <= set(duck_tables)
     counts_duck = {t: duck.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in duck_tables}
@@ -131,12 +137,15 @@ def test_same_cdm_tables_and_row_counts(warehouses):
 @pytest.mark.parametrize("table", COMPARED_TABLES)
 def test_same_ids_and_concepts(warehouses, table):
     duck, pg_con = warehouses
-    columns = [r[0] for r in duck.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'omop' AND table_name = ? AND column_name LIKE '%\\_id' ESCAPE '\\' "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()]
+    columns = [
+        r[0]
+        for r in duck.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'omop' AND table_name = ? AND column_name LIKE '%\\_id' ESCAPE '\\' "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
     assert columns[0] == f"{table}_id" and any(c.endswith("concept_id") for c in columns)
     select = ", ".join(columns)
     order = ", ".join(f"{c} NULLS FIRST" for c in columns)
@@ -152,11 +161,14 @@ def test_every_cdm_table_has_identical_contents(warehouses):
     duck, pg_con = warehouses
     different = []
     for table in _cdm_tables(duck):
-        columns = [r[0] for r in duck.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'omop' AND table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()]
+        columns = [
+            r[0]
+            for r in duck.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'omop' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         sql = f"SELECT {', '.join(columns)} FROM omop.{table}"
         # Sorted here, not in SQL: text ordering would depend on the database collation.
         if sorted(map(repr, duck.execute(sql).fetchall())) != sorted(map(repr, _pg_rows(pg_con, sql))):
@@ -196,5 +208,6 @@ def test_reconciliation_on_postgres_flags_a_deleted_cdm_row(warehouses):
     assert (conditions.lost_rows, conditions.lost_events, conditions.lost_examples) == (1, 1, [(extract_id, line)])
     assert patients.lost_rows >= 1  # the person id recomputed from raw.patients no longer finds its row
     assert all(s.ok for name, s in result.sources.items() if name not in ("conditions", "patients"))
-    assert _pg_rows(pg_con, "SELECT count(*) FROM omop.condition_occurrence WHERE condition_occurrence_id = "
-                            f"{int(event_id)}") == [(1,)]
+    assert _pg_rows(
+        pg_con, f"SELECT count(*) FROM omop.condition_occurrence WHERE condition_occurrence_id = {int(event_id)}"
+    ) == [(1,)]

@@ -71,40 +71,84 @@ PATIENTS, SEED, RATE = 100, 11, 0.1
 WINDOW = (dt.date(2019, 1, 1), dt.date(2021, 12, 31))
 
 VITALS = ("heart_rate", "body_weight", "body_height", "body_temperature", "systolic_bp", "diastolic_bp", "bmi")
-VITAL_CHECKS = [f"{bound}_measurement_value_as_number_{r.concept_id}"
-                + (f"_{r.unit_concept_id}" if r.unit_concept_id is not None else "")
-                for r in VALUE_RANGES if r.label in VITALS for bound in ("plausibleValueLow", "plausibleValueHigh")]
+VITAL_CHECKS = [
+    f"{bound}_measurement_value_as_number_{r.concept_id}"
+    + (f"_{r.unit_concept_id}" if r.unit_concept_id is not None else "")
+    for r in VALUE_RANGES
+    if r.label in VITALS
+    for bound in ("plausibleValueLow", "plausibleValueHigh")
+]
 
 # kind -> (intended check instances, which must be Failed; check types a failure absent on clean data may have)
 INTENDED: dict[str, tuple[list[str], set[str]]] = {
     "implausible_vitals": (VITAL_CHECKS, {"plausibleValueLow", "plausibleValueHigh"}),
-    "future_dates": ([f"plausibleValueHigh_{t}_{f}" for t, f in (
-        ("visit_occurrence", "visit_start_date"), ("visit_detail", "visit_detail_start_date"),
-        ("condition_occurrence", "condition_start_date"), ("drug_exposure", "drug_exposure_start_date"),
-        ("measurement", "measurement_date"), ("procedure_occurrence", "procedure_date"),
-        ("observation", "observation_date"), ("observation_period", "observation_period_end_date"))],
-        {"plausibleValueHigh"}),
-    "events_after_death": ([f"plausibleBeforeDeath_{t}_{f}" for t, f in (
-        ("visit_occurrence", "visit_start_date"), ("visit_detail", "visit_detail_start_date"),
-        ("condition_occurrence", "condition_start_date"), ("drug_exposure", "drug_exposure_start_date"),
-        ("measurement", "measurement_date"))], {"plausibleBeforeDeath"}),
-    "death_before_birth": (["plausibleAfterBirth_death_death_date",
-                            # side effect by construction: all of the person's events lie after the death
-                            "plausibleBeforeDeath_visit_occurrence_visit_start_date",
-                            "plausibleBeforeDeath_measurement_measurement_date"],
-                           {"plausibleAfterBirth", "plausibleBeforeDeath"}),
-    "visit_end_before_start": (["plausibleStartBeforeEnd_visit_detail_visit_detail_start_date",
-                                "plausibleStartBeforeEnd_visit_detail_visit_detail_start_datetime"],
-                               {"plausibleStartBeforeEnd"}),
-    "missing_required_fields": (["standardConceptRecordCompleteness_person_gender_concept_id"],
-                                {"standardConceptRecordCompleteness"}),
-    "duplicate_primary_keys": (["measureDuplicateRecords_measurement", "measureDuplicateRecords_observation"],
-                               {"measureDuplicateRecords"}),
-    "unit_swaps": ([f"plausibleUnitConceptIds_measurement_measurement_concept_id_{c}"
-                    for c in (3000483, 3000963, 3051825, 3000285)], {"plausibleUnitConceptIds"}),
-    "unmapped_codes": (["standardConceptRecordCompleteness_condition_occurrence_condition_concept_id",
-                        "sourceConceptRecordCompleteness_condition_occurrence_condition_source_concept_id"],
-                       {"standardConceptRecordCompleteness", "sourceConceptRecordCompleteness"}),
+    "future_dates": (
+        [
+            f"plausibleValueHigh_{t}_{f}"
+            for t, f in (
+                ("visit_occurrence", "visit_start_date"),
+                ("visit_detail", "visit_detail_start_date"),
+                ("condition_occurrence", "condition_start_date"),
+                ("drug_exposure", "drug_exposure_start_date"),
+                ("measurement", "measurement_date"),
+                ("procedure_occurrence", "procedure_date"),
+                ("observation", "observation_date"),
+                ("observation_period", "observation_period_end_date"),
+            )
+        ],
+        {"plausibleValueHigh"},
+    ),
+    "events_after_death": (
+        [
+            f"plausibleBeforeDeath_{t}_{f}"
+            for t, f in (
+                ("visit_occurrence", "visit_start_date"),
+                ("visit_detail", "visit_detail_start_date"),
+                ("condition_occurrence", "condition_start_date"),
+                ("drug_exposure", "drug_exposure_start_date"),
+                ("measurement", "measurement_date"),
+            )
+        ],
+        {"plausibleBeforeDeath"},
+    ),
+    "death_before_birth": (
+        [
+            "plausibleAfterBirth_death_death_date",
+            # side effect by construction: all of the person's events lie after the death
+            "plausibleBeforeDeath_visit_occurrence_visit_start_date",
+            "plausibleBeforeDeath_measurement_measurement_date",
+        ],
+        {"plausibleAfterBirth", "plausibleBeforeDeath"},
+    ),
+    "visit_end_before_start": (
+        [
+            "plausibleStartBeforeEnd_visit_detail_visit_detail_start_date",
+            "plausibleStartBeforeEnd_visit_detail_visit_detail_start_datetime",
+        ],
+        {"plausibleStartBeforeEnd"},
+    ),
+    "missing_required_fields": (
+        ["standardConceptRecordCompleteness_person_gender_concept_id"],
+        {"standardConceptRecordCompleteness"},
+    ),
+    "duplicate_primary_keys": (
+        ["measureDuplicateRecords_measurement", "measureDuplicateRecords_observation"],
+        {"measureDuplicateRecords"},
+    ),
+    "unit_swaps": (
+        [
+            f"plausibleUnitConceptIds_measurement_measurement_concept_id_{c}"
+            for c in (3000483, 3000963, 3051825, 3000285)
+        ],
+        {"plausibleUnitConceptIds"},
+    ),
+    "unmapped_codes": (
+        [
+            "standardConceptRecordCompleteness_condition_occurrence_condition_concept_id",
+            "sourceConceptRecordCompleteness_condition_occurrence_condition_source_concept_id",
+        ],
+        {"standardConceptRecordCompleteness", "sourceConceptRecordCompleteness"},
+    ),
 }
 
 
@@ -138,7 +182,9 @@ def _build(root: Path, kind: str | None) -> Build:
     # One dbt target for every build: later builds reuse the parse (only the warehouse path differs).
     dbt_build(root / "dbt", {"MLHOPS_WAREHOUSE_PATH": str(db)})
     with duckdb.connect(str(db)) as con:
-        outcomes = {o.check.name: o for table, checks in CATALOGUE.items() for o in run_table_checks(con, table, checks)}
+        outcomes = {
+            o.check.name: o for table, checks in CATALOGUE.items() for o in run_table_checks(con, table, checks)
+        }
         quarantine = dict(con.execute("SELECT reason, count(*) FROM raw.quarantine GROUP BY reason").fetchall())
     affected: dict[str, int] = {}
     if kind:
@@ -182,8 +228,11 @@ def test_defect_trips_its_intended_check_and_nothing_unrelated(defect: Build, cl
     assert {name: defect.outcomes[name].status for name in intended} == dict.fromkeys(intended, "Failed")
     assert defect.fatal_failures() <= set(intended), defect.fatal_failures() - set(intended)
     new = defect.failed() - clean.failed()
-    assert {name: defect.outcomes[name].check.check_type for name in new
-            if defect.outcomes[name].check.check_type not in types} == {}
+    assert {
+        name: defect.outcomes[name].check.check_type
+        for name in new
+        if defect.outcomes[name].check.check_type not in types
+    } == {}
     if defect.kind != "duplicate_primary_keys":
         assert defect.quarantine == {}  # every other kind's rows load
 
@@ -194,9 +243,13 @@ def test_counts_match_the_defect_manifest(defect: Build) -> None:
     if kind == "implausible_vitals":
         assert sum(_violated(defect, name) for name in VITAL_CHECKS) == affected["observations"] > 0
     elif kind == "future_dates":
-        assert _violated(defect, "plausibleValueHigh_visit_detail_visit_detail_start_date") == affected["encounters"] > 0
+        assert (
+            _violated(defect, "plausibleValueHigh_visit_detail_visit_detail_start_date") == affected["encounters"] > 0
+        )
     elif kind == "events_after_death":
-        assert _violated(defect, "plausibleBeforeDeath_visit_detail_visit_detail_start_date") == affected["encounters"] > 0
+        assert (
+            _violated(defect, "plausibleBeforeDeath_visit_detail_visit_detail_start_date") == affected["encounters"] > 0
+        )
     elif kind == "death_before_birth":
         assert _violated(defect, "plausibleAfterBirth_death_death_date") == affected["patients"] > 0
     elif kind == "visit_end_before_start":
@@ -207,13 +260,16 @@ def test_counts_match_the_defect_manifest(defect: Build) -> None:
         visit = defect.outcomes["plausibleStartBeforeEnd_visit_occurrence_visit_start_date"]
         assert (visit.status, visit.num_violated) == ("Passed", 0)
     elif kind == "missing_required_fields":
-        assert _violated(defect, "standardConceptRecordCompleteness_person_gender_concept_id") == affected["patients"] > 0
+        assert (
+            _violated(defect, "standardConceptRecordCompleteness_person_gender_concept_id") == affected["patients"] > 0
+        )
         for fld in ("gender", "race", "ethnicity"):
             # Every emptied value is counted (race 'other' is also unmapped in the demo vocabulary, clean or not).
             [(emptied, emptied_unmapped, unmapped)] = defect.sql(
                 f"SELECT count(*) FILTER (WHERE {fld}_source_value IS NULL), count(*) FILTER (WHERE "
                 f"{fld}_source_value IS NULL AND {fld}_concept_id = 0), count(*) FILTER (WHERE {fld}_concept_id = 0) "
-                "FROM omop.person")
+                "FROM omop.person"
+            )
             assert emptied == emptied_unmapped == affected["patients"]
             assert _violated(defect, f"standardConceptRecordCompleteness_person_{fld}_concept_id") == unmapped
         # DQD's threshold for race / ethnicity is 100 %: counted, never failed.
@@ -231,10 +287,13 @@ def test_counts_match_the_defect_manifest(defect: Build) -> None:
     elif kind == "unit_swaps":
         caught = sum(_violated(defect, name) for name in INTENDED[kind][0])
         # measurement concept -> its own unit; a row in another unit is a swapped one
-        swapped = dict(defect.sql(
-            "SELECT measurement_concept_id, count(*) FROM omop.measurement WHERE "
-            "(measurement_concept_id, unit_concept_id) IN ((3000483, 8753), (3000963, 8840), (3051825, 8753), "
-            "(3000285, 8840)) GROUP BY ALL"))
+        swapped = dict(
+            defect.sql(
+                "SELECT measurement_concept_id, count(*) FROM omop.measurement WHERE "
+                "(measurement_concept_id, unit_concept_id) IN ((3000483, 8753), (3000963, 8840), (3051825, 8753), "
+                "(3000285, 8840)) GROUP BY ALL"
+            )
+        )
         assert sum(swapped.values()) == affected["observations"] > 0
         assert caught == sum(swapped.values()) and len(swapped) == 4
     elif kind == "unmapped_codes":

@@ -134,8 +134,11 @@ def test_every_check_type_on_a_tiny_cdm() -> None:
 
 def test_error_keeps_the_message_and_the_sql() -> None:
     con = tiny_cdm()
-    outcome = next(o for o in run_table_checks(con, "drug_exposure", CATALOGUE["drug_exposure"])
-                   if o.check.name == "plausibleValueHigh_drug_exposure_refills")
+    outcome = next(
+        o
+        for o in run_table_checks(con, "drug_exposure", CATALOGUE["drug_exposure"])
+        if o.check.name == "plausibleValueHigh_drug_exposure_refills"
+    )
     assert outcome.status == "Error" and outcome.error and "refills" in outcome.sql and not outcome.passed
 
 
@@ -197,7 +200,11 @@ def concept_outcomes(con) -> dict[str, tuple[str, int, int]]:
     outcomes = run_table_checks(con, "measurement", CATALOGUE["measurement"])
     got = {o.check.name: (o.status, o.num_violated, o.num_denominator) for o in outcomes}
     # every concept-specific check comes from the one grouped statement, and says so
-    sqls = {o.sql for o in outcomes if o.check.concept_id is not None and o.check.check_type != "plausibleGenderUseDescendants"}
+    sqls = {
+        o.sql
+        for o in outcomes
+        if o.check.concept_id is not None and o.check.check_type != "plausibleGenderUseDescendants"
+    }
     assert len(sqls) == 1 and "JOIN (VALUES" in sqls.pop()
     return {name: got[name] for name in CONCEPT_EXPECTED}
 
@@ -208,9 +215,11 @@ def test_concept_level_checks_match_hand_counts() -> None:
 
 def test_concept_statement_error_falls_back_to_one_statement_per_check() -> None:
     con = concept_cdm()
-    con.execute("CREATE OR REPLACE TABLE omop.measurement AS SELECT measurement_id, person_id, measurement_concept_id, "
-                "unit_concept_id, CASE WHEN measurement_id = 2 THEN 'high' ELSE CAST(value_as_number AS VARCHAR) END "
-                "AS value_as_number FROM omop.measurement")
+    con.execute(
+        "CREATE OR REPLACE TABLE omop.measurement AS SELECT measurement_id, person_id, measurement_concept_id, "
+        "unit_concept_id, CASE WHEN measurement_id = 2 THEN 'high' ELSE CAST(value_as_number AS VARCHAR) END "
+        "AS value_as_number FROM omop.measurement"
+    )
     outcomes = {o.check.name: o for o in run_table_checks(con, "measurement", CATALOGUE["measurement"])}
     low = outcomes["plausibleValueLow_measurement_value_as_number_3020891"]
     assert low.status == "Error" and low.error and "VALUES" not in low.sql and "3020891" in low.sql

@@ -44,11 +44,15 @@ CASES: list[tuple[tuple, tuple[str, float | None]]] = [
 def tiny_cdm() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA omop")
-    con.execute("CREATE TABLE omop.measurement (measurement_id BIGINT, person_id BIGINT, measurement_concept_id INTEGER, "
-                "measurement_date DATE, measurement_datetime TIMESTAMP, visit_occurrence_id BIGINT, "
-                "value_as_number DOUBLE, unit_concept_id INTEGER, unit_source_value VARCHAR)")
-    con.executemany("INSERT INTO omop.measurement VALUES (?, ?, ?, DATE '2020-01-01', NULL, NULL, ?, ?, ?)",
-                    [list(row) for row, _ in CASES])
+    con.execute(
+        "CREATE TABLE omop.measurement (measurement_id BIGINT, person_id BIGINT, measurement_concept_id INTEGER, "
+        "measurement_date DATE, measurement_datetime TIMESTAMP, visit_occurrence_id BIGINT, "
+        "value_as_number DOUBLE, unit_concept_id INTEGER, unit_source_value VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO omop.measurement VALUES (?, ?, ?, DATE '2020-01-01', NULL, NULL, ?, ?, ?)",
+        [list(row) for row, _ in CASES],
+    )
     con.execute("CREATE TABLE omop.person (person_id BIGINT)")
     con.execute("INSERT INTO omop.person VALUES (1), (2), (3), (4)")
     con.execute("CREATE TABLE omop.condition_occurrence (person_id BIGINT, condition_concept_id INTEGER)")
@@ -80,8 +84,15 @@ def test_summary_counts_every_rule_and_person() -> None:
     con = tiny_cdm()
     summary = summarise_measurement_elements(con, "omop").set_index("element_id")
     glucose = summary.loc["glucose"]
-    assert (glucose["rows"], glucose["rows_as_recorded"], glucose["rows_converted"], glucose["rows_unit_assumed"],
-            glucose["rows_unit_unknown"], glucose["rows_implausible"], glucose["rows_no_value"]) == (7, 2, 1, 1, 1, 1, 1)
+    assert (
+        glucose["rows"],
+        glucose["rows_as_recorded"],
+        glucose["rows_converted"],
+        glucose["rows_unit_assumed"],
+        glucose["rows_unit_unknown"],
+        glucose["rows_implausible"],
+        glucose["rows_no_value"],
+    ) == (7, 2, 1, 1, 1, 1, 1)
     assert glucose["kept"] == 4 and glucose["kept_pct"] == pytest.approx(100 * 4 / 6, abs=1e-3)
     assert glucose["persons"] == 2  # persons with at least one usable value
     assert "mmol/l: 2" in glucose["units_seen"] and "(none): 1" in glucose["units_seen"]
@@ -102,16 +113,18 @@ def test_summary_is_kept_for_every_run() -> None:
     summary = pd.concat([measurements, summarise_concept_sets(con, "omop")], ignore_index=True)
     persist_summary(con, "run-1", summary)
     persist_summary(con, "run-2", summary)
-    rows = con.execute("SELECT run_id, count(*), sum(rows_implausible) FROM quality.data_elements "
-                       "GROUP BY run_id ORDER BY run_id").fetchall()
+    rows = con.execute(
+        "SELECT run_id, count(*), sum(rows_implausible) FROM quality.data_elements GROUP BY run_id ORDER BY run_id"
+    ).fetchall()
     assert rows == [("run-1", len(summary), 3), ("run-2", len(summary), 3)]  # glucose, weight, pain
 
 
 def test_catalogue_is_consistent() -> None:
     concepts = [c for e in MEASUREMENT_ELEMENTS for c in e.concept_ids]
     assert len(concepts) == len(set(concepts))
-    assert len({e.id for e in (*MEASUREMENT_ELEMENTS, *CONCEPT_SET_ELEMENTS)}) == \
-        len(MEASUREMENT_ELEMENTS) + len(CONCEPT_SET_ELEMENTS)
+    assert len({e.id for e in (*MEASUREMENT_ELEMENTS, *CONCEPT_SET_ELEMENTS)}) == len(MEASUREMENT_ELEMENTS) + len(
+        CONCEPT_SET_ELEMENTS
+    )
     assert element("glucose").unit == "mg/dL" and (element("glucose").low, element("glucose").high) == (10, 2000)
     with pytest.raises(KeyError, match="unknown data element"):
         element("nope")
@@ -121,8 +134,10 @@ def test_optional_columns_read_as_null() -> None:
     """A CDM whose measurement table lacks the unit columns still works: every value is 'unit_assumed'."""
     con = duckdb.connect()
     con.execute("CREATE SCHEMA omop")
-    con.execute("CREATE TABLE omop.measurement AS SELECT 1 AS person_id, 3000483 AS measurement_concept_id, "
-                "DATE '2020-01-01' AS measurement_date, 100.0 AS value_as_number")
+    con.execute(
+        "CREATE TABLE omop.measurement AS SELECT 1 AS person_id, 3000483 AS measurement_concept_id, "
+        "DATE '2020-01-01' AS measurement_date, 100.0 AS value_as_number"
+    )
     cols = {"person_id", "measurement_concept_id", "measurement_date", "value_as_number"}
     rows = con.execute(f"SELECT rule, value_as_number FROM ({element_values_sql('omop', columns=cols)}) v").fetchall()
     assert [(rule, float(v)) for rule, v in rows] == [("unit_assumed", 100.0)]

@@ -39,7 +39,15 @@ def test_each_exporter_version_loads_without_loss(warehouse, version: str) -> No
     _, loads = warehouse
     load = loads[version]
     assert load.rows_quarantined == 0, load.files
-    for name in ("patients", "encounters", "conditions", "observations", "procedures", "allergies", "payer_transitions"):
+    for name in (
+        "patients",
+        "encounters",
+        "conditions",
+        "observations",
+        "procedures",
+        "allergies",
+        "payer_transitions",
+    ):
         assert load.files[name].present and load.files[name].rows_loaded > 0, (version, name)
 
 
@@ -50,7 +58,9 @@ def test_each_exporter_version_maps_to_omop(warehouse, version: str) -> None:
     try:
         persons = con.execute(
             "SELECT count(*) FROM omop.person p JOIN raw.patients r ON r.id = p.person_source_value "
-            "WHERE r.extract_id = ?", [f"synthea_{version}"]).fetchall()[0][0]
+            "WHERE r.extract_id = ?",
+            [f"synthea_{version}"],
+        ).fetchall()[0][0]
         procedures_start = con.execute(
             "SELECT count(*) FROM raw.procedures WHERE extract_id = ? AND start IS NULL", [f"synthea_{version}"]
         ).fetchall()[0][0]
@@ -74,9 +84,12 @@ def test_every_cdm_table_builds_on_postgres_from_every_exporter_version(warehous
         try:
             with duckdb.connect(str(db)) as duck:  # the in-process dbt run still holds it (read-write)
                 copy_duckdb_to_postgres(duck, pg, "raw")
-                tables = [r[0] for r in duck.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
-                ).fetchall()]
+                tables = [
+                    r[0]
+                    for r in duck.execute(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' ORDER BY 1"
+                    ).fetchall()
+                ]
                 duck_counts = {t: duck.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
             dbt_build(tmp_path, {"MLHOPS_WAREHOUSE_PATH": str(db), **dsn.env()}, target="postgres")
             pg_counts = {t: pg.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
@@ -84,5 +97,16 @@ def test_every_cdm_table_builds_on_postgres_from_every_exporter_version(warehous
             pg.close()
     assert len(tables) >= 18
     assert pg_counts == duck_counts
-    assert all(duck_counts[t] > 0 for t in ("person", "visit_occurrence", "condition_occurrence", "drug_exposure",
-                                            "measurement", "observation", "procedure_occurrence", "payer_plan_period"))
+    assert all(
+        duck_counts[t] > 0
+        for t in (
+            "person",
+            "visit_occurrence",
+            "condition_occurrence",
+            "drug_exposure",
+            "measurement",
+            "observation",
+            "procedure_occurrence",
+            "payer_plan_period",
+        )
+    )

@@ -30,8 +30,14 @@ def _demo_concepts() -> dict[int, tuple[str, str]]:
 
 
 def test_ids_encode_windows_and_sources() -> None:
-    prefixes = {"condition_occurrence": "cond_", "drug_exposure": "drug_", "procedure_occurrence": "proc_",
-                "observation": "obs_", "visit_occurrence": "visits_", "measurement": ("lab_", "n_")}
+    prefixes = {
+        "condition_occurrence": "cond_",
+        "drug_exposure": "drug_",
+        "procedure_occurrence": "proc_",
+        "observation": "obs_",
+        "visit_occurrence": "visits_",
+        "measurement": ("lab_", "n_"),
+    }
     for spec in FEATURE_CATALOGUE:
         if spec.kind in ("demographic", "charlson"):
             assert spec.window is None
@@ -44,9 +50,19 @@ def test_ids_encode_windows_and_sources() -> None:
         assert {f"cond_{group}_{w}" for w in ("anytime", "365d", "180d", "30d")} <= ids
     assert {f"proc_{g.id}_30d" for g in PROCEDURE_GROUPS} <= ids
     assert {f"lab_creatinine_{s}_365d" for s in ("latest", "min", "max", "count")} <= ids
-    assert {f"visits_{t}_{w}" for t in ("inpatient", "er", "outpatient") for w in ("anytime", "365d", "180d", "30d")} <= ids
-    assert {"n_conditions_365d", "n_drugs_365d", "n_procedures_365d", "n_measurements_365d", "charlson_index",
-            "index_month", "index_year", "age_group_100_plus"} <= ids
+    assert {
+        f"visits_{t}_{w}" for t in ("inpatient", "er", "outpatient") for w in ("anytime", "365d", "180d", "30d")
+    } <= ids
+    assert {
+        "n_conditions_365d",
+        "n_drugs_365d",
+        "n_procedures_365d",
+        "n_measurements_365d",
+        "charlson_index",
+        "index_month",
+        "index_year",
+        "age_group_100_plus",
+    } <= ids
 
 
 def test_catalogue_follows_the_task() -> None:
@@ -68,8 +84,14 @@ def test_catalogue_markdown_lists_every_feature() -> None:
 def test_charlson_concepts_are_the_generators_codes_and_gaps_are_documented() -> None:
     assert len(CHARLSON_CATEGORIES) == 17
     assert {c.id: c.weight for c in CHARLSON_CATEGORIES if c.weight > 1} == {
-        "diabetes_complications": 2, "hemiplegia_paraplegia": 2, "renal_disease": 2, "malignancy": 2,
-        "severe_liver_disease": 3, "metastatic_tumor": 6, "aids": 6}
+        "diabetes_complications": 2,
+        "hemiplegia_paraplegia": 2,
+        "renal_disease": 2,
+        "malignancy": 2,
+        "severe_liver_disease": 3,
+        "metastatic_tumor": 6,
+        "aids": 6,
+    }
     concepts = _demo_concepts()
     emitted = set(generator.CONDITION_CODES)
     for category in CHARLSON_CATEGORIES:
@@ -95,12 +117,13 @@ def test_sparse_flags_are_kept_by_prevalence() -> None:
         kept, candidates = sparse_concept_features(con, sparse=SparseConcepts(min_prevalence=0.3))
         loose, _ = sparse_concept_features(con, sparse=SparseConcepts(min_prevalence=0.0))
         con.execute("CREATE SCHEMA vocab")
-        con.execute("CREATE TABLE vocab.concept AS SELECT 320128 AS concept_id, 'Essential hypertension' AS concept_name")
+        con.execute(
+            "CREATE TABLE vocab.concept AS SELECT 320128 AS concept_id, 'Essential hypertension' AS concept_name"
+        )
         built = build_features(con, sparse=SparseConcepts(min_prevalence=0.3))
     finally:
         con.close()
-    prevalence = {(r.source, r.concept_id, r.window): r.prevalence
-                  for r in candidates.itertuples()}
+    prevalence = {(r.source, r.concept_id, r.window): r.prevalence for r in candidates.itertuples()}
     # 8 index stays: hypertension (person 1, ongoing) 3/8; diabetes active in 365 d only for stay 201
     assert prevalence[("condition_occurrence", 320128, 365)] == pytest.approx(3 / 8)
     assert prevalence[("condition_occurrence", 201826, 365)] == pytest.approx(1 / 8)
@@ -110,7 +133,7 @@ def test_sparse_flags_are_kept_by_prevalence() -> None:
     assert set(ids) < {s.id for s in loose}
     assert built.sparse_kept == ids
     assert "Essential hypertension" in next(s.description for s in built.features if s.id == "cond_320128_365d")
-    assert list(built.frame.columns[-len(ids):]) == ids
+    assert list(built.frame.columns[-len(ids) :]) == ids
     with pytest.raises(ValueError, match="min_prevalence"):
         SparseConcepts(min_prevalence=1.5)
     with pytest.raises(ValueError, match="event tables"):

@@ -161,7 +161,6 @@ def make_cdm(extra: dict[str, list[tuple]] | None = None) -> duckdb.DuckDBPyConn
     return con
 
 
-
 @pytest.fixture(scope="module")
 def features() -> pd.DataFrame:
     con = make_cdm()
@@ -181,23 +180,39 @@ def test_columns_and_order(features: pd.DataFrame) -> None:
     assert LABEL_COLUMN == "outcome"
     fixed = [*ID_COLUMNS, LABEL_COLUMN, *FEATURE_COLUMNS]
     assert list(features.columns[: len(fixed)]) == fixed
-    sparse = list(features.columns[len(fixed):])  # per-concept flags kept by prevalence follow the catalogue
-    assert sparse == ["cond_201826_365d", "cond_201826_anytime", "cond_320128_365d", "cond_320128_anytime",
-                      "cond_4329847_365d", "cond_4329847_anytime", "drug_1545959_365d", "drug_1545959_anytime",
-                      "drug_19080128_365d", "drug_19080128_anytime", "proc_4230911_365d", "proc_4230911_anytime"]
+    sparse = list(features.columns[len(fixed) :])  # per-concept flags kept by prevalence follow the catalogue
+    assert sparse == [
+        "cond_201826_365d",
+        "cond_201826_anytime",
+        "cond_320128_365d",
+        "cond_320128_anytime",
+        "cond_4329847_365d",
+        "cond_4329847_anytime",
+        "drug_1545959_365d",
+        "drug_1545959_anytime",
+        "drug_19080128_365d",
+        "drug_19080128_anytime",
+        "proc_4230911_365d",
+        "proc_4230911_anytime",
+    ]
     assert model_feature_columns(features) == [*FEATURE_COLUMNS, *sparse]
     assert feature_columns(FEATURE_CATALOGUE) == FEATURE_COLUMNS
     # index_date, then every other column but the two ids, then visit_occurrence_id
-    order = ["index_date", *(c for c in features.columns if c not in ("person_id", "visit_occurrence_id", "index_date")),
-             "visit_occurrence_id"]
+    order = [
+        "index_date",
+        *(c for c in features.columns if c not in ("person_id", "visit_occurrence_id", "index_date")),
+        "visit_occurrence_id",
+    ]
     pd.testing.assert_frame_equal(features.sort_values(order, kind="stable").reset_index(drop=True), features)
     assert features.index.equals(pd.RangeIndex(len(features)))
 
 
 def _rekey(con: duckdb.DuckDBPyConnection) -> None:
     """What another pseudonymisation key does to a CDM: the same rows under other person and visit ids."""
-    columns = con.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'omop' "
-                          "AND column_name IN ('person_id', 'visit_occurrence_id')").fetchall()
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'omop' "
+        "AND column_name IN ('person_id', 'visit_occurrence_id')"
+    ).fetchall()
     for table, column in columns:
         con.execute(f"UPDATE omop.{table} SET {column} = 1000000 - {column}")
 
@@ -207,8 +222,10 @@ def test_row_order_does_not_depend_on_the_pseudonymisation_key() -> None:
     extra = {
         "person": [(10, 8507, 1950, 1, 1, "1950-01-01", 8527, 0), (11, 8532, 1990, 1, 1, "1990-01-01", 8527, 0)],
         "observation_period": [(10, 10, "2000-01-01", "2021-12-31"), (11, 11, "2000-01-01", "2021-12-31")],
-        "visit_occurrence": [(1001, 10, INPATIENT, "2020-11-01", "2020-11-03", 90),
-                             (1002, 11, INPATIENT, "2020-11-02", "2020-11-03", 91)],
+        "visit_occurrence": [
+            (1001, 10, INPATIENT, "2020-11-01", "2020-11-03", 90),
+            (1002, 11, INPATIENT, "2020-11-02", "2020-11-03", 91),
+        ],
     }
     first, other = make_cdm(extra), make_cdm(extra)
     try:
@@ -281,7 +298,11 @@ def test_history_features(features: pd.DataFrame) -> None:
     assert (r["n_conditions_365d"], r["n_drugs_365d"], r["n_procedures_365d"], r["n_measurements_365d"]) == (1, 1, 1, 2)
     assert row(features, 102)["n_drugs_365d"] == 2  # + atorvastatin from 2020-01-05
     # Charlson (Deyo): MI 1 + diabetes 1 (hypertension scores nothing); person 2: diabetes only
-    assert (r["charlson_index"], row(features, 201)["charlson_index"], row(features, 601)["charlson_index"]) == (2, 1, 0)
+    assert (r["charlson_index"], row(features, 201)["charlson_index"], row(features, 601)["charlson_index"]) == (
+        2,
+        1,
+        0,
+    )
 
 
 def test_lab_values_in_365_days(features: pd.DataFrame) -> None:
@@ -301,10 +322,14 @@ def test_lab_values_in_365_days(features: pd.DataFrame) -> None:
 
 def test_lab_values_are_harmonised_and_plausible() -> None:
     """Through the ML-DQA element values: an implausible value is not a feature value; 365 days bound it."""
-    con = make_cdm({"measurement": [
-        (50, 1, CREATININE, "2020-01-04", "2020-01-04 08:00", 900.0),  # implausible in mg/dL
-        (51, 1, CREATININE, "2018-12-01", "2018-12-01 08:00", 0.5),  # older than 365 days
-    ]})
+    con = make_cdm(
+        {
+            "measurement": [
+                (50, 1, CREATININE, "2020-01-04", "2020-01-04 08:00", 900.0),  # implausible in mg/dL
+                (51, 1, CREATININE, "2018-12-01", "2018-12-01 08:00", 0.5),  # older than 365 days
+            ]
+        }
+    )
     r = row(build_readmission_features(con), 101)
     con.close()
     assert r["lab_creatinine_latest_365d"] == 1.5 and r["lab_creatinine_max_365d"] == 1.5
@@ -390,8 +415,9 @@ def test_leakage_check_has_teeth(features: pd.DataFrame) -> None:
 
 def test_task_parameters() -> None:
     con = make_cdm()
-    longer = DEFAULT_TASK.model_copy(update={"time_at_risk": TimeAtRisk(start_day=1, end_day=45),
-                                             "require_full_follow_up": False})
+    longer = DEFAULT_TASK.model_copy(
+        update={"time_at_risk": TimeAtRisk(start_day=1, end_day=45), "require_full_follow_up": False}
+    )
     frame = build_readmission_features(con, longer)
     labels = dict(zip(frame["visit_occurrence_id"], frame[LABEL_COLUMN], strict=True))
     assert labels[102] == 1 and labels[801] == 1  # day 40 and day 31 now inside the window
@@ -404,12 +430,21 @@ def test_task_parameters() -> None:
 
 def test_custom_catalogue_and_windows() -> None:
     catalogue = (
-        FeatureSpec("creat_10d", "Latest creatinine, 10 days", "measurement", "measurement", (CREATININE,),
-                    window=10, stat="latest"),
-        FeatureSpec("dm_30d", "Diabetes active in 30 days", "event_flag", "condition_occurrence", (DIABETES,),
-                    window=30),
-        FeatureSpec("any_visit_60d", "Visits in 60 days", "visit_count", "visit_occurrence", (ER, OUTPATIENT),
-                    window=60),
+        FeatureSpec(
+            "creat_10d",
+            "Latest creatinine, 10 days",
+            "measurement",
+            "measurement",
+            (CREATININE,),
+            window=10,
+            stat="latest",
+        ),
+        FeatureSpec(
+            "dm_30d", "Diabetes active in 30 days", "event_flag", "condition_occurrence", (DIABETES,), window=30
+        ),
+        FeatureSpec(
+            "any_visit_60d", "Visits in 60 days", "visit_count", "visit_occurrence", (ER, OUTPATIENT), window=60
+        ),
     )
     con = make_cdm()
     frame = build_readmission_features(con, features=catalogue, sparse=None)
@@ -492,9 +527,14 @@ def _people(n_persons: int = 400, seed: int = 0) -> pd.DataFrame:
     person = np.repeat(np.arange(1, n_persons + 1) * 7, events)
     last = np.r_[np.diff(person) != 0, True]
     positive_person = np.repeat(rng.random(n_persons) < 0.2, events)
-    return pd.DataFrame({"person_id": person, "outcome": (last & positive_person).astype(int),
-                         "index_date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, len(person)), "D")},
-                        index=np.arange(len(person)) + 1000)
+    return pd.DataFrame(
+        {
+            "person_id": person,
+            "outcome": (last & positive_person).astype(int),
+            "index_date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, len(person)), "D"),
+        },
+        index=np.arange(len(person)) + 1000,
+    )
 
 
 def test_person_split_keeps_persons_whole_and_stratifies() -> None:

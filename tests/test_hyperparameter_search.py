@@ -53,7 +53,8 @@ def test_logistic_search_covers_both_penalties_and_l1_is_sparser(train) -> None:
     X, y, dates = train
     result = hyperparameter_search("logistic_regression", X, y, dates, max_trials=6)
     assert {(t.params["penalty"], t.params["C"]) for t in result.trials} == {
-        (p, c) for p in ("l1", "l2") for c in (0.1, 1.0, 10.0)}
+        (p, c) for p in ("l1", "l2") for c in (0.1, 1.0, 10.0)
+    }
     l1 = train_logistic_regression(X, y, C=0.1, penalty="l1").estimator.named_steps["clf"].coef_
     l2 = train_logistic_regression(X, y, C=0.1, penalty="l2").estimator.named_steps["clf"].coef_
     assert (l1 == 0).sum() > (l2 == 0).sum()
@@ -73,8 +74,16 @@ def test_trials_are_child_runs_of_the_candidate_run(tmp_path, train) -> None:
     search = hyperparameter_search("lightgbm", X, y, dates, max_trials=3)
     trained = train_lightgbm(X, y, **search.best.params)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    parent = log_candidate(uri, "search_test", trained, X, metrics={}, tags={"dagster_run_id": "r"},
-                           artifact_root=str(tmp_path / "artifacts"), search=search)
+    parent = log_candidate(
+        uri,
+        "search_test",
+        trained,
+        X,
+        metrics={},
+        tags={"dagster_run_id": "r"},
+        artifact_root=str(tmp_path / "artifacts"),
+        search=search,
+    )
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("search_test").experiment_id
     children = client.search_runs([experiment], filter_string=f"tags.mlflow.parentRunId = '{parent}'")

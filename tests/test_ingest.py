@@ -45,7 +45,10 @@ TINY = {
         "DATE,PATIENT,ENCOUNTER,CODE,DESCRIPTION,BASE_COST,REASONCODE,REASONDESCRIPTION",
         f"2020-01-03T08:00:00Z,{P1},{E1},5880005,Physical examination,1,,",
     ],
-    "organizations": ["Id,NAME,ADDRESS,CITY,STATE,ZIP,LAT,LON,PHONE", "org1,General Hospital,1 Main St,Boston,MA,02139,1,2,555"],
+    "organizations": [
+        "Id,NAME,ADDRESS,CITY,STATE,ZIP,LAT,LON,PHONE",
+        "org1,General Hospital,1 Main St,Boston,MA,02139,1,2,555",
+    ],
     "providers": ["Id,ORGANIZATION,NAME,GENDER,SPECIALITY", "prov1,org1,Dr Who,F,GENERAL PRACTICE"],
     "payers": ["Id,NAME,OWNERSHIP", "pay1,Medicare,GOVERNMENT"],
 }
@@ -76,7 +79,9 @@ def test_clean_extract_loads_with_accounting_and_pseudonyms(tmp_path: Path) -> N
     stop = con.execute("SELECT stop FROM raw.encounters WHERE code = '183452005'").fetchall()[0][0]
     assert (stop.day, stop.hour) == (5, 10)
     manifest = con.execute("SELECT period_start, period_end, rows_read FROM raw.extract_manifest").fetchall()
-    assert str(manifest[0][0]) == "2020-01-01" and str(manifest[0][1]) == "2020-02-01" and manifest[0][2] == load.rows_read
+    assert (
+        str(manifest[0][0]) == "2020-01-01" and str(manifest[0][1]) == "2020-02-01" and manifest[0][2] == load.rows_read
+    )
 
 
 def test_no_raw_identifier_reaches_the_warehouse(tmp_path: Path) -> None:
@@ -85,8 +90,10 @@ def test_no_raw_identifier_reaches_the_warehouse(tmp_path: Path) -> None:
     for secret in (P1, P2, E1, E2, "999-12-3456", "Alice", "Smithson", "Elm Street", "Dr Who"):
         assert not warehouse_hits(con, secret), secret
     assert warehouse_hits(con, "Medicare")  # the search itself finds what is there
-    columns = {r[0].upper() for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw'").fetchall()}
+    columns = {
+        r[0].upper()
+        for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw'").fetchall()
+    }
     assert not columns & {"SSN", "FIRST", "LAST", "ADDRESS", "LAT", "LON", "PASSPORT", "DRIVERS"}
 
 
@@ -95,8 +102,11 @@ def test_missing_file_and_missing_column_name_both(tmp_path: Path) -> None:
     con = duckdb.connect()
     with pytest.raises(ExtractContractError, match="conditions.csv"):
         ingest_extract(con, write_extract(tmp_path / "a", files), "a", KEY)
-    files = dict(TINY, patients=[TINY["patients"][0].replace("BIRTHDATE,", "")] + [
-        ",".join(p for i, p in enumerate(line.split(",")) if i != 1) for line in TINY["patients"][1:]])
+    files = dict(
+        TINY,
+        patients=[TINY["patients"][0].replace("BIRTHDATE,", "")]
+        + [",".join(p for i, p in enumerate(line.split(",")) if i != 1) for line in TINY["patients"][1:]],
+    )
     with pytest.raises(ExtractContractError, match=r"patients\.csv.*BIRTHDATE"):
         ingest_extract(con, write_extract(tmp_path / "b", files), "b", KEY)
 
@@ -144,7 +154,8 @@ def test_reloading_an_extract_replaces_it_and_later_extracts_know_earlier_patien
     assert con.execute("SELECT count(*) FROM raw.patients").fetchall()[0][0] == 2
     later = {name: lines[:1] for name, lines in TINY.items()}
     later["encounters"] = TINY["encounters"][:1] + [
-        f"e9,2021-01-01T08:00:00Z,2021-01-01T09:00:00Z,{P1},org1,prov1,pay1,ambulatory,185345009,Visit,"]
+        f"e9,2021-01-01T08:00:00Z,2021-01-01T09:00:00Z,{P1},org1,prov1,pay1,ambulatory,185345009,Visit,"
+    ]
     load = ingest_extract(con, write_extract(tmp_path / "ex2", later), "ex2", KEY)
     assert load.files["encounters"].rows_loaded == 1 and load.rows_quarantined == 0
 
@@ -160,9 +171,13 @@ def test_complete_extract_detection(tmp_path: Path) -> None:
 
 
 def test_an_address_answer_is_loaded_without_its_value_and_counted(tmp_path: Path) -> None:
-    files = dict(TINY, observations=[*TINY["observations"],
-                                     f"2020-01-02T08:00:00Z,{P1},{E1},laboratory,56799-0,"
-                                     "What address do you live at?,1 Elm Street,,text"])
+    files = dict(
+        TINY,
+        observations=[
+            *TINY["observations"],
+            f"2020-01-02T08:00:00Z,{P1},{E1},laboratory,56799-0,What address do you live at?,1 Elm Street,,text",
+        ],
+    )
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     load = ingest_extract(con, write_extract(tmp_path / "ex1", files), "ex1", KEY)
     assert load.rows_quarantined == 0

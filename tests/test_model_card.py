@@ -18,41 +18,114 @@ from mlhops_dagster.modeling.model_card import (
 )
 
 SUBGROUPS = [
-    {"attribute": "overall", "group": "all", "n": 900, "status": "ok", "prevalence": 0.18, "auroc": 0.74,
-     "auroc_ratio": 1.0, "oe_ratio": 1.02, "sensitivity": 0.55, "sensitivity_ratio": 1.0, "ppv_ratio": 1.0},
-    {"attribute": "sex", "group": "female", "n": 470, "status": "ok", "prevalence": 0.17, "auroc": 0.73,
-     "auroc_ratio": 0.99, "oe_ratio": 1.0, "sensitivity": 0.52, "sensitivity_ratio": 0.95, "ppv_ratio": 0.97},
-    {"attribute": "sex", "group": "male", "n": 430, "status": "ok", "prevalence": 0.19, "auroc": 0.75,
-     "auroc_ratio": 1.01, "oe_ratio": 1.04, "sensitivity": 0.58, "sensitivity_ratio": 1.05, "ppv_ratio": 1.02},
-    {"attribute": "race", "group": "black", "n": 120, "status": "ok", "prevalence": 0.2, "auroc": 0.58,
-     "auroc_ratio": 0.78, "oe_ratio": 0.8, "sensitivity": 0.4, "sensitivity_ratio": 0.72, "ppv_ratio": 0.9},
-    {"attribute": "race", "group": "asian", "n": 30, "status": "too small", "prevalence": math.nan,
-     "auroc": math.nan},
+    {
+        "attribute": "overall",
+        "group": "all",
+        "n": 900,
+        "status": "ok",
+        "prevalence": 0.18,
+        "auroc": 0.74,
+        "auroc_ratio": 1.0,
+        "oe_ratio": 1.02,
+        "sensitivity": 0.55,
+        "sensitivity_ratio": 1.0,
+        "ppv_ratio": 1.0,
+    },
+    {
+        "attribute": "sex",
+        "group": "female",
+        "n": 470,
+        "status": "ok",
+        "prevalence": 0.17,
+        "auroc": 0.73,
+        "auroc_ratio": 0.99,
+        "oe_ratio": 1.0,
+        "sensitivity": 0.52,
+        "sensitivity_ratio": 0.95,
+        "ppv_ratio": 0.97,
+    },
+    {
+        "attribute": "sex",
+        "group": "male",
+        "n": 430,
+        "status": "ok",
+        "prevalence": 0.19,
+        "auroc": 0.75,
+        "auroc_ratio": 1.01,
+        "oe_ratio": 1.04,
+        "sensitivity": 0.58,
+        "sensitivity_ratio": 1.05,
+        "ppv_ratio": 1.02,
+    },
+    {
+        "attribute": "race",
+        "group": "black",
+        "n": 120,
+        "status": "ok",
+        "prevalence": 0.2,
+        "auroc": 0.58,
+        "auroc_ratio": 0.78,
+        "oe_ratio": 0.8,
+        "sensitivity": 0.4,
+        "sensitivity_ratio": 0.72,
+        "ppv_ratio": 0.9,
+    },
+    {"attribute": "race", "group": "asian", "n": 30, "status": "too small", "prevalence": math.nan, "auroc": math.nan},
 ]
 QUALITY = [  # latest_results rows (the fields the summary reads)
-    {"check_name": name, "status": status, "severity": severity, "cdm_table": table, "pct_violated": pct,
-     "threshold_pct": 1.0}
+    {
+        "check_name": name,
+        "status": status,
+        "severity": severity,
+        "cdm_table": table,
+        "pct_violated": pct,
+        "threshold_pct": 1.0,
+    }
     for name, status, severity, table, pct in (
-        ("a", "Passed", "ERROR", "person", 0.0), ("b", "Passed", "WARNING", "person", 0.5),
+        ("a", "Passed", "ERROR", "person", 0.0),
+        ("b", "Passed", "WARNING", "person", 0.5),
         ("c", "Failed", "WARNING", "measurement", 3.0),
-        ("plausibleValueLow_person_year_of_birth", "Failed", "ERROR", "person", 10.0))
+        ("plausibleValueLow_person_year_of_birth", "Failed", "ERROR", "person", 10.0),
+    )
 ]
 
 
 def card(**overrides) -> ModelCard:
     facts = dict(
-        model_name="readmission_30d", version="3", family="dp_mlp",
-        params={"hidden": 32, "lr": 0.01, "note": "a|b"}, n_features=41,
-        task_name="readmission_30d", task_description="30-day readmission <script>alert(1)</script> & more",
+        model_name="readmission_30d",
+        version="3",
+        family="dp_mlp",
+        params={"hidden": 32, "lr": 0.01, "note": "a|b"},
+        n_features=41,
+        task_name="readmission_30d",
+        task_description="30-day readmission <script>alert(1)</script> & more",
         task_definition="readmission_30d: index visit [9201, 262] at visit_end; outcome in days [1, 30]",
-        cohort_size=1234, positives=222, train_rows=900, test_rows=334,
-        train_index_dates=("2016-01-03", "2020-06-30"), test_index_dates=("2020-07-01", "2021-12-30"),
+        cohort_size=1234,
+        positives=222,
+        train_rows=900,
+        test_rows=334,
+        train_index_dates=("2016-01-03", "2020-06-30"),
+        test_index_dates=("2020-07-01", "2021-12-30"),
         demographics={"sex": {"female": 470, "male": 430}, "age_band": {"18-44": 200, "65+": 700}},
-        metrics={"auroc": 0.7412, "auroc_ci_low": 0.70, "auroc_ci_high": 0.78, "auprc": 0.41, "brier": 0.131,
-                 "calibration_slope": 0.97, "subgroup_worst_auroc_gap": 0.16, "n": 334.0},
-        subgroups=SUBGROUPS, max_subgroup_auroc_gap=0.10, data_quality=quality_summary(QUALITY),
-        lineage={"dagster_run_id": "run-abc", "dbt_manifest_hash": "feedbeef", "data_fingerprint": "fp-123",
-                 "mlflow_run_id": "mlrun-9"},
+        metrics={
+            "auroc": 0.7412,
+            "auroc_ci_low": 0.70,
+            "auroc_ci_high": 0.78,
+            "auprc": 0.41,
+            "brier": 0.131,
+            "calibration_slope": 0.97,
+            "subgroup_worst_auroc_gap": 0.16,
+            "n": 334.0,
+        },
+        subgroups=SUBGROUPS,
+        max_subgroup_auroc_gap=0.10,
+        data_quality=quality_summary(QUALITY),
+        lineage={
+            "dagster_run_id": "run-abc",
+            "dbt_manifest_hash": "feedbeef",
+            "data_fingerprint": "fp-123",
+            "mlflow_run_id": "mlrun-9",
+        },
         extract_ids=["synthea_2016_2021"],
         privacy={"epsilon_spent": 2.93, "epsilon_target": 3.0, "delta": 1e-5, "noise_multiplier": 1.1},
     )
@@ -75,22 +148,46 @@ def test_parity_gaps_flag_attributes_above_the_gate_limit() -> None:
 
 
 def test_markdown_has_every_section_and_the_values() -> None:
-    text = render_markdown(card(calibration_png=calibration_png([0, 1, 0, 1, 1, 0], [0.1, .8, .3, .6, .9, .2])))
+    text = render_markdown(card(calibration_png=calibration_png([0, 1, 0, 1, 1, 0], [0.1, 0.8, 0.3, 0.6, 0.9, 0.2])))
     positions = [text.index(f"## {section}") for section in SECTIONS]
     assert positions == sorted(positions)
-    for value in ("version 3", "0.741", "0.700 – 0.780", "1,234", "222", "2016-01-03 – 2020-06-30",
-                  "2020-07-01 – 2021-12-30", "synthea_2016_2021", "| sex | female | 470 |", "| hidden | 32 |",
-                  "| race | black |", "**above the limit**", "ε = 2.93", "δ = 1e-05", "run-abc", "feedbeef",
-                  "fp-123", "mlrun-9", "person.plausibleValueLow_person_year_of_birth", "| Failed | 2 |",
-                  "data:image/png;base64,iVBOR", "index visit [9201, 262]", "41", "| Test rows | 334 |"):
+    for value in (
+        "version 3",
+        "0.741",
+        "0.700 – 0.780",
+        "1,234",
+        "222",
+        "2016-01-03 – 2020-06-30",
+        "2020-07-01 – 2021-12-30",
+        "synthea_2016_2021",
+        "| sex | female | 470 |",
+        "| hidden | 32 |",
+        "| race | black |",
+        "**above the limit**",
+        "ε = 2.93",
+        "δ = 1e-05",
+        "run-abc",
+        "feedbeef",
+        "fp-123",
+        "mlrun-9",
+        "person.plausibleValueLow_person_year_of_birth",
+        "| Failed | 2 |",
+        "data:image/png;base64,iVBOR",
+        "index visit [9201, 262]",
+        "41",
+        "| Test rows | 334 |",
+    ):
         assert value in text, value
     assert "| note | a\\|b |" in text  # a pipe in a value cannot break the table
     assert summary_line(card()).startswith("dp_mlp for readmission_30d: test AUROC 0.741 (95% CI 0.700–0.780)")
 
 
 def test_card_without_dp_groups_or_plot_says_so() -> None:
-    text = render_markdown(card(privacy=None, subgroups=[], calibration_png=None, extract_ids=[],
-                                data_quality=quality_summary(QUALITY[:2])))
+    text = render_markdown(
+        card(
+            privacy=None, subgroups=[], calibration_png=None, extract_ids=[], data_quality=quality_summary(QUALITY[:2])
+        )
+    )
     assert "Not trained with differential privacy" in text and "No subgroup metrics" in text
     assert "No calibration plot" in text and "not recorded" in text and "No fatal" in text
 

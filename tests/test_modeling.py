@@ -231,8 +231,11 @@ def test_registry_aliases_and_loading(tmp_path, data):
     assert list(mv1.aliases) == ["challenger"] and "no champion yet" in mv1.tags["decision"]
     with pytest.raises(LookupError, match="no version has passed the promotion gate"):
         load_model_by_alias(uri, "readmission_30d")
-    assert apply_gate(uri, "readmission_30d", decide("1", {"auroc": first.auroc, "calibration_slope": 1.0,
-                                                           "worst_subgroup_auroc_gap": 0.0}, None, None, []))
+    assert apply_gate(
+        uri,
+        "readmission_30d",
+        decide("1", {"auroc": first.auroc, "calibration_slope": 1.0, "worst_subgroup_auroc_gap": 0.0}, None, None, []),
+    )
 
     # the next training run: lightgbm wins this time -> version 2 is challenger, champion stays 1
     second = register_best(uri, "readmission_30d", {run_ids["lightgbm"]: 0.9, run_ids["logistic_regression"]: 0.8})

@@ -25,19 +25,35 @@ FIRST, SECOND = "ex_2016_2021", "ex_2022_2023"
 # ~80 test rows: a calibration slope estimated on so few is too noisy for the gate's clinical bounds (0.8-1.25),
 # so the first version would be rejected and monitoring would have no champion to score with (the demo's 2,000
 # patients pass the default gate). The gate's own rules are tested in test_promotion.py.
-RUN_CONFIG = {"pipeline_job": {"ops": {"model_promotion": {"config": {"calibration_slope_low": 0.05,
-                                                                      "calibration_slope_high": 5.0}}}}}
+RUN_CONFIG = {
+    "pipeline_job": {
+        "ops": {"model_promotion": {"config": {"calibration_slope_low": 0.05, "calibration_slope_high": 5.0}}}
+    }
+}
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory):
     data_dir = tmp_path_factory.mktemp("data")
     settings = Settings(data_dir=data_dir, pseudonym_key="integration-test-key-0123456789")
-    generate_extract(settings.landing_dir / FIRST, patients=450, seed=11, sites=2,
-                     start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31))
-    generate_extract(settings.landing_dir / SECOND, patients=300, seed=12, sites=2,
-                     start=dt.date(2022, 1, 1), end=dt.date(2023, 12, 31), drift=DRIFT_PRESETS["aging"],
-                     defects=[DefectSpec("unmapped_codes", 0.05), DefectSpec("unit_swaps", 0.3)])
+    generate_extract(
+        settings.landing_dir / FIRST,
+        patients=450,
+        seed=11,
+        sites=2,
+        start=dt.date(2016, 1, 1),
+        end=dt.date(2021, 12, 31),
+    )
+    generate_extract(
+        settings.landing_dir / SECOND,
+        patients=300,
+        seed=12,
+        sites=2,
+        start=dt.date(2022, 1, 1),
+        end=dt.date(2023, 12, 31),
+        drift=DRIFT_PRESETS["aging"],
+        defects=[DefectSpec("unmapped_codes", 0.05), DefectSpec("unit_swaps", 0.3)],
+    )
     # Shaped like a real export this project did not write: Synthea 3.0.0 columns, files we do not load.
     to_exporter_version(settings.landing_dir / SECOND, "3.0.0")
     (settings.landing_dir / SECOND / "claims.csv").write_text("Id,PATIENTID\nc1,p1\n")
@@ -45,11 +61,16 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("extracts", [FIRST, SECOND])
         results = {}
-        for job, partition in (("ingest_job", FIRST), ("pipeline_job", None), ("ingest_job", SECOND),
-                               ("refresh_job", None), ("monitoring_job", SECOND)):
-            result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
-                                                                  raise_on_error=False,
-                                                                  run_config=RUN_CONFIG.get(job))
+        for job, partition in (
+            ("ingest_job", FIRST),
+            ("pipeline_job", None),
+            ("ingest_job", SECOND),
+            ("refresh_job", None),
+            ("monitoring_job", SECOND),
+        ):
+            result = defs.resolve_job_def(job).execute_in_process(
+                instance=instance, partition_key=partition, raise_on_error=False, run_config=RUN_CONFIG.get(job)
+            )
             assert result.success, f"{job}[{partition}] failed"
             results[(job, partition)] = result
         yield settings, defs, instance, results
@@ -75,7 +96,8 @@ def test_omop_counts_match_the_source(pipeline) -> None:
     assert _count(settings, "SELECT count(*) FROM omop.visit_occurrence") <= source_encounters
     conditions = _count(settings, "SELECT count(*) FROM raw.conditions")
     routed = _count(settings, "SELECT count(*) FROM omop.condition_occurrence") + _count(
-        settings, "SELECT count(*) FROM omop.observation WHERE observation_source_value IN ('162864005', '160903007')")
+        settings, "SELECT count(*) FROM omop.observation WHERE observation_source_value IN ('162864005', '160903007')"
+    )
     assert routed == conditions
     assert _count(settings, "SELECT count(*) FROM omop.observation WHERE observation_concept_id = 4060985") > 0
 
@@ -85,8 +107,11 @@ def test_foreign_exporter_shape_loads_and_unmapped_codes_are_kept(pipeline) -> N
     event = instance.get_latest_materialization_event(dg.AssetKey("raw_ehr_extract"))
     assert event.asset_materialization.partition == SECOND
     assert "claims.csv" in event.asset_materialization.metadata["ignored_files"].value
-    unmapped = _count(settings, "SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0 "
-                                f"AND condition_source_value = '{UNMAPPED_CONDITION[0]}'")
+    unmapped = _count(
+        settings,
+        "SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0 "
+        f"AND condition_source_value = '{UNMAPPED_CONDITION[0]}'",
+    )
     assert unmapped > 0
     assert unmapped == _count(settings, f"SELECT count(*) FROM raw.conditions WHERE code = '{UNMAPPED_CONDITION[0]}'")
     assert _count(settings, f"SELECT count(*) FROM raw.payer_transitions WHERE extract_id = '{SECOND}'") > 0
@@ -94,13 +119,19 @@ def test_foreign_exporter_shape_loads_and_unmapped_codes_are_kept(pipeline) -> N
 
 def test_quality_checks_ran_and_none_fatal_failed(pipeline) -> None:
     settings, _, instance, results = pipeline
-    evaluations = [e for e in results[("pipeline_job", None)].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e for e in results[("pipeline_job", None)].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     names = {e.event_specific_data.check_name for e in evaluations}
     assert {"person_year_of_birth_plausible", "visit_end_not_before_start", "plausible_value_heart_rate"} <= names
-    reconciled = next(e.event_specific_data for e in evaluations
-                      if e.event_specific_data.check_name == "no_source_rows_lost")
+    reconciled = next(
+        e.event_specific_data for e in evaluations if e.event_specific_data.check_name == "no_source_rows_lost"
+    )
     assert reconciled.passed and reconciled.metadata["lost_rows"].value == 0
-    assert _count(settings, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status = 'Failed'") == 0
+    assert (
+        _count(settings, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status = 'Failed'")
+        == 0
+    )
 
 
 def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
@@ -140,11 +171,20 @@ def test_registered_version_has_a_model_card(pipeline) -> None:
     assert {"model_card/model_card.md", "model_card/model_card.html"} <= artifacts
     card = client.download_artifacts(version.run_id, "model_card/model_card.md")
     text = Path(card).read_text(encoding="utf-8")
-    for expected in ("## Intended use", "## Ethical considerations", "## Lineage", FIRST, "readmission_30d",
-                     version.run_id, client.get_run(version.run_id).data.tags["data_fingerprint"]):
+    for expected in (
+        "## Intended use",
+        "## Ethical considerations",
+        "## Lineage",
+        FIRST,
+        "readmission_30d",
+        version.run_id,
+        client.get_run(version.run_id).data.tags["data_fingerprint"],
+    ):
         assert expected in text, expected
     assert "Model card: " in version.description and "model_card.html" in version.description
-    metadata = instance.get_latest_materialization_event(dg.AssetKey("model_registration")).asset_materialization.metadata
+    metadata = instance.get_latest_materialization_event(
+        dg.AssetKey("model_registration")
+    ).asset_materialization.metadata
     assert metadata["model_card"].value == text and metadata["model_card_html"].value.endswith("model_card.html")
 
 
@@ -154,8 +194,9 @@ def test_search_trials_are_child_runs_validated_inside_the_training_split(pipeli
     for family in ("lightgbm", "logistic_regression"):
         event = instance.get_latest_materialization_event(dg.AssetKey(f"{family}_model"))
         parent = client.get_run(event.asset_materialization.metadata["mlflow_run_id"].value)
-        children = client.search_runs([parent.info.experiment_id],
-                                      filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+        children = client.search_runs(
+            [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+        )
         assert len(children) == parent.data.metrics["search_trials"] == 6
         best = max(children, key=lambda c: c.data.metrics["val_auroc"])
         assert parent.data.metrics["search_best_val_auroc"] == best.data.metrics["val_auroc"]
@@ -181,7 +222,7 @@ def test_no_raw_identifier_reaches_warehouse_or_mlflow(pipeline) -> None:
     settings, *_ = pipeline
     header, first_patient = (settings.landing_dir / FIRST / "patients.csv").read_text().splitlines()[:2]
     values = dict(zip(header.split(","), first_patient.split(","), strict=False))
-    needles = [values["Id"], values["SSN"], f'{values["FIRST"]} {values["LAST"]}', values["ADDRESS"]]
+    needles = [values["Id"], values["SSN"], f"{values['FIRST']} {values['LAST']}", values["ADDRESS"]]
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         for needle in needles:
@@ -208,14 +249,22 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
     defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("extracts", ["implausible"])
-        assert defs.resolve_job_def("ingest_job").execute_in_process(
-            instance=instance, partition_key="implausible").success
+        assert (
+            defs.resolve_job_def("ingest_job")
+            .execute_in_process(instance=instance, partition_key="implausible")
+            .success
+        )
         result = defs.resolve_job_def("pipeline_job").execute_in_process(instance=instance, raise_on_error=False)
-        evaluations = {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
-                       if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+        evaluations = {
+            e.event_specific_data.check_name: e.event_specific_data
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        }
         failed = evaluations["person_year_of_birth_plausible"]
         assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
-        materialized = {e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+        materialized = {
+            e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+        }
         assert "omop/person" in materialized
         assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}
 
@@ -232,15 +281,18 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
         failure = next(e for e in retrain.all_events if e.event_type_value == "STEP_FAILURE")
         assert failure.step_key == "readmission_features"
         assert "person.plausibleValueLow_person_year_of_birth" in failure.event_specific_data.error.message
-        assert not {e.asset_key.to_user_string() for e in retrain.all_events
-                    if e.event_type_value == "ASSET_MATERIALIZATION"}
+        assert not {
+            e.asset_key.to_user_string() for e in retrain.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+        }
 
 
 def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
     settings, _, instance, _ = pipeline
     event = instance.get_latest_materialization_event(dg.AssetKey(["omop_int", "mapping_rate"]))
     metadata = event.asset_materialization.metadata
-    mapped, total = (_count(settings, f"SELECT sum({c}) FROM omop_int.mapping_rate") for c in ("mapped_rows", "source_rows"))
+    mapped, total = (
+        _count(settings, f"SELECT sum({c}) FROM omop_int.mapping_rate") for c in ("mapped_rows", "source_rows")
+    )
     assert metadata["overall_mapping_rate"].value == pytest.approx(mapped / total, abs=1e-4)
     assert 0.5 < metadata["overall_mapping_rate"].value < 1.0  # the unmapped-codes defect is in the second extract
     assert "| conditions |" in metadata["mapping_rates"].value
@@ -251,9 +303,12 @@ def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
     settings, _, instance, results = pipeline
 
     def element_check(job: str) -> dg.AssetCheckEvaluation:
-        return next(e.event_specific_data for e in results[(job, None)].all_events
-                    if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                    and e.event_specific_data.check_name == "element_values_usable")
+        return next(
+            e.event_specific_data
+            for e in results[(job, None)].all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and e.event_specific_data.check_name == "element_values_usable"
+        )
 
     assert element_check("pipeline_job").passed
     after_swaps = element_check("refresh_job")
@@ -264,8 +319,10 @@ def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
     runs = {r.run_id: job for (job, _), r in results.items() if job in ("pipeline_job", "refresh_job")}
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        rows = con.execute("SELECT run_id, rows_unit_unknown, rows_converted FROM quality.data_elements "
-                           "WHERE element_id = 'hemoglobin' OR element_id = 'glucose' ORDER BY element_id").fetchall()
+        rows = con.execute(
+            "SELECT run_id, rows_unit_unknown, rows_converted FROM quality.data_elements "
+            "WHERE element_id = 'hemoglobin' OR element_id = 'glucose' ORDER BY element_id"
+        ).fetchall()
     finally:
         con.close()
     by_job = {}
@@ -281,8 +338,11 @@ def test_degraded_challenger_is_rejected_and_the_champion_stays(pipeline) -> Non
     settings, defs, instance, _ = pipeline
     result = run_degraded_challenger(defs, instance)
     assert result.success  # a rejection is a failed check, not a failed run
-    check = next(e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                 and e.event_specific_data.check_name == "promotion_gate")
+    check = next(
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "promotion_gate"
+    )
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     gate = instance.get_latest_materialization_event(dg.AssetKey("model_promotion")).asset_materialization.metadata
     assert gate["decision"].value == "reject" and gate["challenger_version"].value == 2

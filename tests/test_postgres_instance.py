@@ -26,17 +26,29 @@ def postgres_database():
         yield name
 
 
-def test_ingest_on_a_postgres_backed_instance(tmp_path: Path, postgres_database: str,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_on_a_postgres_backed_instance(
+    tmp_path: Path, postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
-    for var, value in {"MLHOPS_PG_HOST": PG["host"], "MLHOPS_PG_PORT": str(PG["port"]), "MLHOPS_PG_USER": PG["user"],
-                       "MLHOPS_PG_PASSWORD": "", "MLHOPS_PG_DB": postgres_database}.items():
+    for var, value in {
+        "MLHOPS_PG_HOST": PG["host"],
+        "MLHOPS_PG_PORT": str(PG["port"]),
+        "MLHOPS_PG_USER": PG["user"],
+        "MLHOPS_PG_PASSWORD": "",
+        "MLHOPS_PG_DB": postgres_database,
+    }.items():
         monkeypatch.setenv(var, value)
     settings = Settings(data_dir=tmp_path / "data", pseudonym_key="postgres-test-key-0123456789")
-    generate_extract(settings.landing_dir / "pg_extract", patients=60, seed=5, sites=1,
-                     start=dt.date(2020, 1, 1), end=dt.date(2021, 12, 31))
+    generate_extract(
+        settings.landing_dir / "pg_extract",
+        patients=60,
+        seed=5,
+        sites=1,
+        start=dt.date(2020, 1, 1),
+        end=dt.date(2021, 12, 31),
+    )
     defs = build_definitions(settings)
     instance = dg.DagsterInstance.from_config(str(home))
     try:

@@ -32,19 +32,41 @@ def pg_pipeline(tmp_path_factory: pytest.TempPathFactory):
     saved = {k: v for k, v in os.environ.items() if k.startswith("MLHOPS_PG_")}
     with throwaway_database("mlhops_wh") as database, _restored_env(saved):
         data_dir = tmp_path_factory.mktemp("pg_data")
-        settings = Settings(data_dir=data_dir, pseudonym_key="pg-warehouse-key-0123456789", warehouse="postgres",
-                            postgres=PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database))
-        generate_extract(settings.landing_dir / FIRST, patients=300, seed=31, sites=2,
-                         start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31))
-        generate_extract(settings.landing_dir / SECOND, patients=200, seed=32, sites=2,
-                         start=dt.date(2022, 1, 1), end=dt.date(2023, 12, 31), drift=DRIFT_PRESETS["aging"])
+        settings = Settings(
+            data_dir=data_dir,
+            pseudonym_key="pg-warehouse-key-0123456789",
+            warehouse="postgres",
+            postgres=PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database),
+        )
+        generate_extract(
+            settings.landing_dir / FIRST,
+            patients=300,
+            seed=31,
+            sites=2,
+            start=dt.date(2016, 1, 1),
+            end=dt.date(2021, 12, 31),
+        )
+        generate_extract(
+            settings.landing_dir / SECOND,
+            patients=200,
+            seed=32,
+            sites=2,
+            start=dt.date(2022, 1, 1),
+            end=dt.date(2023, 12, 31),
+            drift=DRIFT_PRESETS["aging"],
+        )
         defs = build_definitions(settings)
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("extracts", [FIRST, SECOND])
-            for job, partition in (("ingest_job", FIRST), ("ingest_job", SECOND), ("pipeline_job", None),
-                                   ("monitoring_job", SECOND)):
-                result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=partition,
-                                                                      raise_on_error=False)
+            for job, partition in (
+                ("ingest_job", FIRST),
+                ("ingest_job", SECOND),
+                ("pipeline_job", None),
+                ("monitoring_job", SECOND),
+            ):
+                result = defs.resolve_job_def(job).execute_in_process(
+                    instance=instance, partition_key=partition, raise_on_error=False
+                )
                 assert result.success, f"{job}[{partition}] failed on the PostgreSQL warehouse"
             con = psycopg2.connect(dbname=database, **PG)
             try:
@@ -72,14 +94,20 @@ def _one(con, sql: str):
 def test_every_layer_lands_in_postgres_and_none_in_duckdb(pg_pipeline) -> None:
     settings, _, con = pg_pipeline
     assert not settings.warehouse_path.exists()
-    patients = sum(len((settings.landing_dir / e / "patients.csv").read_text().splitlines()) - 1
-                   for e in (FIRST, SECOND))
+    patients = sum(
+        len((settings.landing_dir / e / "patients.csv").read_text().splitlines()) - 1 for e in (FIRST, SECOND)
+    )
     assert _one(con, "SELECT count(*) FROM raw.patients") == patients
     assert _one(con, "SELECT count(DISTINCT extract_id) FROM raw.extract_manifest") == 2
     assert _one(con, "SELECT count(*) FROM omop.person") == patients
     assert _one(con, "SELECT count(*) FROM omop.measurement") > 0
     assert _one(con, "SELECT count(*) FROM quality.check_results") > 0
-    assert _one(con, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status IN ('Failed', 'Error')") == 0
+    assert (
+        _one(
+            con, "SELECT count(*) FROM quality.check_results WHERE severity = 'ERROR' AND status IN ('Failed', 'Error')"
+        )
+        == 0
+    )
 
 
 def test_features_in_postgres_match_the_parquet_snapshot(pg_pipeline) -> None:
@@ -116,15 +144,23 @@ def test_athena_vocabulary_is_published_to_postgres_once(tmp_path) -> None:
     athena = write_athena_directory(tmp_path / "athena")
     concepts = len((athena / "CONCEPT.csv").read_text().splitlines()) - 1
     with throwaway_database("mlhops_vocab") as database:
-        warehouse = WarehouseResource(backend="postgres", path=str(tmp_path / "data" / "warehouse.duckdb"),
-                                      pg_host=PG["host"], pg_port=PG["port"], pg_user=PG["user"], pg_dbname=database)
+        warehouse = WarehouseResource(
+            backend="postgres",
+            path=str(tmp_path / "data" / "warehouse.duckdb"),
+            pg_host=PG["host"],
+            pg_port=PG["port"],
+            pg_user=PG["user"],
+            pg_dbname=database,
+        )
         asset = build_athena_vocabulary_asset(str(athena))
         first = dg.materialize([asset], resources={"warehouse": warehouse})
         second = dg.materialize([asset], resources={"warehouse": warehouse})
         con = psycopg2.connect(dbname=database, **PG)
         try:
             loaded = _one(con, "SELECT count(*) FROM vocab_athena.concept")
-            maps_to = _one(con, "SELECT count(*) FROM vocab_athena.concept_relationship WHERE relationship_id = 'Maps to'")
+            maps_to = _one(
+                con, "SELECT count(*) FROM vocab_athena.concept_relationship WHERE relationship_id = 'Maps to'"
+            )
         finally:
             con.close()
     meta = [r.asset_materializations_for_node("athena_vocabulary")[0].metadata for r in (first, second)]
@@ -144,33 +180,47 @@ def test_write_frame_keeps_empty_strings_apart_from_nulls(tmp_path) -> None:
     from mlhops_dagster.warehouse import write_frame
 
     n = len(ROUND_TRIP_TEXT)
-    frame = pd.DataFrame({
-        "id": range(n), "text": ROUND_TRIP_TEXT,
-        "nan_text": [float("nan") if v is None else v for v in ROUND_TRIP_TEXT],  # pandas' own missing marker
-        "string": pd.array(ROUND_TRIP_TEXT, dtype="string"),
-        "score": [0.5, None, 1.25, float("inf"), 0.0, -2.5, 3.0],
-        "seen": pd.to_datetime(["2024-01-02 03:04:05.123456", None, *["2024-02-29"] * (n - 2)], format="ISO8601"),
-        "seen_tz": pd.to_datetime(["2024-01-02 03:04:05", None, *["2024-07-01"] * (n - 2)],
-                                  format="ISO8601").tz_localize("Europe/Berlin"),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "text": ROUND_TRIP_TEXT,
+            "nan_text": [float("nan") if v is None else v for v in ROUND_TRIP_TEXT],  # pandas' own missing marker
+            "string": pd.array(ROUND_TRIP_TEXT, dtype="string"),
+            "score": [0.5, None, 1.25, float("inf"), 0.0, -2.5, 3.0],
+            "seen": pd.to_datetime(["2024-01-02 03:04:05.123456", None, *["2024-02-29"] * (n - 2)], format="ISO8601"),
+            "seen_tz": pd.to_datetime(
+                ["2024-01-02 03:04:05", None, *["2024-07-01"] * (n - 2)], format="ISO8601"
+            ).tz_localize("Europe/Berlin"),
+        }
+    )
     expected_text = [(i, v, v, v) for i, v in enumerate(ROUND_TRIP_TEXT)]
     text_sql = "SELECT id, text, nan_text, string FROM results.frame ORDER BY id"
     with duckdb.connect(str(tmp_path / "w.duckdb")) as duck:
         write_frame(duck, "results", "frame", frame)
         duck_text = duck.execute(text_sql).fetchall()
-        duck_scores = duck.execute("SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' "
-                                   "FROM results.frame ORDER BY id").fetchall()
+        duck_scores = duck.execute(
+            "SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' FROM results.frame ORDER BY id"
+        ).fetchall()
     with throwaway_database("mlhops_frame") as database:
         pg = PostgresDsn(host=PG["host"], port=PG["port"], user=PG["user"], dbname=database).connect()
         try:
             write_frame(pg, "results", "frame", frame)
             assert pg.execute(text_sql).fetchall() == expected_text
             assert pg.execute("SELECT count(*) FROM results.frame WHERE text = ''").fetchall()[0][0] == 1
-            assert pg.execute("SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' "
-                              "FROM results.frame ORDER BY id").fetchall() == duck_scores
+            assert (
+                pg.execute(
+                    "SELECT score, seen, seen_tz = TIMESTAMPTZ '2024-01-02 02:04:05+00' FROM results.frame ORDER BY id"
+                ).fetchall()
+                == duck_scores
+            )
             # Replacing one slice of rows goes through the same writer.
-            write_frame(pg, "results", "frame", frame.assign(id=frame["id"] + n, text=frame["text"].iloc[::-1].values),
-                        replace_where=("nan_text", ""))
+            write_frame(
+                pg,
+                "results",
+                "frame",
+                frame.assign(id=frame["id"] + n, text=frame["text"].iloc[::-1].values),
+                replace_where=("nan_text", ""),
+            )
             text_by_id = dict(pg.execute("SELECT id, text FROM results.frame").fetchall())
         finally:
             pg.close()

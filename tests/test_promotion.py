@@ -27,8 +27,9 @@ def test_rejects_on_performance_beyond_the_tolerance() -> None:
     decision = decide("2", GOOD, "1", 0.83, [], GatePolicy(auroc_tolerance=0.02))
     assert not decision.promote
     assert [r.name for r in decision.rules if not r.passed] == ["performance"]
-    assert decision.reasons == ["performance: challenger AUROC 0.800 vs champion v1 0.830 (minimum 0.810 = "
-                                "champion - 0.02)"]
+    assert decision.reasons == [
+        "performance: challenger AUROC 0.800 vs champion v1 0.830 (minimum 0.810 = champion - 0.02)"
+    ]
 
 
 def test_rejects_on_fairness_calibration_and_data_quality() -> None:

@@ -57,12 +57,14 @@ def test_no_row_is_lost_and_every_patient_and_encounter_arrives(built) -> None:
     try:
         result = reconcile(con)
         persons = con.execute("SELECT count(*) FROM omop.person").fetchall()[0][0]
-        details = con.execute("SELECT count(*), count(DISTINCT visit_detail_id) FROM omop.visit_detail"
-                              ).fetchall()[0]
-        unmapped = con.execute("SELECT count(*) FROM omop.measurement WHERE measurement_source_value = 'QALY' "
-                               "AND measurement_concept_id = 0").fetchall()[0][0]
-        rate = con.execute("SELECT sum(mapped_rows)::DOUBLE / sum(source_rows) FROM omop_int.mapping_rate"
-                           ).fetchall()[0][0]
+        details = con.execute("SELECT count(*), count(DISTINCT visit_detail_id) FROM omop.visit_detail").fetchall()[0]
+        unmapped = con.execute(
+            "SELECT count(*) FROM omop.measurement WHERE measurement_source_value = 'QALY' "
+            "AND measurement_concept_id = 0"
+        ).fetchall()[0][0]
+        rate = con.execute("SELECT sum(mapped_rows)::DOUBLE / sum(source_rows) FROM omop_int.mapping_rate").fetchall()[
+            0
+        ][0]
     finally:
         con.close()
     assert result.ok, result.problems()
@@ -83,11 +85,16 @@ def test_the_address_answer_never_passes_ingest(built) -> None:
     try:
         columns = con.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE data_type = 'VARCHAR' AND table_catalog = current_database()").fetchall()
-        hits = [(s, t, c) for s, t, c in columns if con.execute(
-            f'SELECT count(*) FROM "{s}"."{t}" WHERE "{c}" LIKE ?', [f"%{ADDRESS}%"]).fetchall()[0][0]]
-        kept = con.execute("SELECT count(*) FROM raw.observations WHERE code = '56799-0' AND value IS NULL"
-                           ).fetchall()[0][0]
+            "WHERE data_type = 'VARCHAR' AND table_catalog = current_database()"
+        ).fetchall()
+        hits = [
+            (s, t, c)
+            for s, t, c in columns
+            if con.execute(f'SELECT count(*) FROM "{s}"."{t}" WHERE "{c}" LIKE ?', [f"%{ADDRESS}%"]).fetchall()[0][0]
+        ]
+        kept = con.execute("SELECT count(*) FROM raw.observations WHERE code = '56799-0' AND value IS NULL").fetchall()[
+            0
+        ][0]
     finally:
         con.close()
     assert hits == []
@@ -104,9 +111,13 @@ def test_ids_are_stable_across_two_builds(built, built_again) -> None:
     """
     first, second = duckdb.connect(str(built[0])), duckdb.connect(str(built_again))
     try:
-        tables = [t for (t,) in first.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' "
-            "AND table_catalog = current_database() ORDER BY 1").fetchall()]
+        tables = [
+            t
+            for (t,) in first.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'omop' "
+                "AND table_catalog = current_database() ORDER BY 1"
+            ).fetchall()
+        ]
         assert "person" in tables and "measurement" in tables
         assert {t: table_digest(second, t) for t in tables} == {t: table_digest(first, t) for t in tables}
     finally:

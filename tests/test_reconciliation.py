@@ -33,8 +33,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_loaded_row_reaches_the_cdm(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse)) as con:
         result = reconcile(con)
-        raw = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0]
-               for t in (*CLINICAL_SOURCES, "encounters", "patients")}
+        raw = {
+            t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0]
+            for t in (*CLINICAL_SOURCES, "encounters", "patients")
+        }
         cdm = {t: con.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in EVENT_TABLES}
     assert result.ok, result.problems()
     assert result.lost_rows == 0
@@ -74,8 +76,10 @@ def test_a_cdm_row_without_source_is_an_orphan(warehouse: Path, tmp_path: Path) 
     damaged = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, damaged)
     with duckdb.connect(str(damaged)) as con:
-        con.execute("INSERT INTO omop.device_exposure (device_exposure_id, person_id, device_concept_id, "
-                    "device_exposure_start_date, device_type_concept_id) VALUES (1, 1, 0, DATE '2020-01-01', 32817)")
+        con.execute(
+            "INSERT INTO omop.device_exposure (device_exposure_id, person_id, device_concept_id, "
+            "device_exposure_start_date, device_type_concept_id) VALUES (1, 1, 0, DATE '2020-01-01', 32817)"
+        )
         result = reconcile(con)
     assert result.orphan_cdm_rows["device_exposure"] == 1
     assert not result.ok and result.lost_rows == 0

@@ -37,8 +37,9 @@ def test_new_folder_gives_one_run_request_and_a_partition(tmp_path: Path, instan
     assert [r.partition_key for r in result.run_requests] == ["extract_a"]
     assert result.dynamic_partitions_requests[0].partition_keys == ["extract_a"]
     instance.add_dynamic_partitions("extracts", ["extract_a"])
-    again = new_extract_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
-                                                       resources={"landing": _landing(tmp_path)}))
+    again = new_extract_sensor(
+        dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"landing": _landing(tmp_path)})
+    )
     assert not again.run_requests and not again.dynamic_partitions_requests
     assert json.loads(result.cursor).keys() == {"extract_a"}
 
@@ -48,19 +49,22 @@ def test_an_extract_ingested_before_the_sensor_ran_is_not_ingested_again(tmp_pat
     folder.mkdir(parents=True)
     (folder / "_SUCCESS").touch()
     instance.add_dynamic_partitions("extracts", ["loaded_by_demo"])
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=raw_ehr_extract.key,
-                                                                partition="loaded_by_demo"))
-    result = new_extract_sensor(dg.build_sensor_context(instance=instance,
-                                                        resources={"landing": _landing(tmp_path)}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=raw_ehr_extract.key, partition="loaded_by_demo")
+    )
+    result = new_extract_sensor(dg.build_sensor_context(instance=instance, resources={"landing": _landing(tmp_path)}))
     assert not result.run_requests
     assert "loaded_by_demo" in json.loads(result.cursor)
 
 
 def _report_drift(instance, partition: str, share: float, fingerprint: str) -> None:
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key=drift_report.key, partition=partition,
-        metadata={"share_drifted": share, "drift_fingerprint": fingerprint},
-    ))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key=drift_report.key,
+            partition=partition,
+            metadata={"share_drifted": share, "drift_fingerprint": fingerprint},
+        )
+    )
 
 
 def test_same_drift_twice_requests_one_retraining(instance) -> None:

@@ -45,7 +45,8 @@ def test_t2d_file() -> None:
     assert (task.index.domain, task.index.concept_ids, task.index.date) == ("visit", (9202,), "visit_start")
     assert (task.min_age, task.prior_observation_days, task.first_only) == (18, 365, True)
     assert [(e.name, e.domain, e.concept_ids, e.start_day, e.end_day) for e in task.exclusions] == [
-        ("prior_type2_diabetes", "condition", (T2D,), None, 0)]
+        ("prior_type2_diabetes", "condition", (T2D,), None, 0)
+    ]
     assert (task.time_at_risk.start_day, task.time_at_risk.end_day) == (1, 365)
     assert (task.outcome.domain, task.outcome.concept_ids) == ("condition", (T2D,))
     assert "t2d_incident_1y" in task.summary() and "prior_type2_diabetes" in task.summary()
@@ -66,17 +67,27 @@ T2D_PERSONS = {
     11: (1960, "2022-12-31"),  # T2D on day 365 exactly (2020 is a leap year) -> 1
 }
 T2D_VISITS = [  # visit_occurrence_id, person_id, concept, start, end, care_site_id
-    (11, 1, OUTPATIENT, "2019-03-01", "2019-03-01", 1), (12, 1, OUTPATIENT, "2019-09-01", "2019-09-01", 1),
-    (21, 2, OUTPATIENT, "2019-03-01", "2019-03-01", 1), (31, 3, OUTPATIENT, "2019-03-01", "2019-03-01", 2),
-    (41, 4, OUTPATIENT, "2019-03-01", "2019-03-01", 1), (51, 5, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
-    (61, 6, OUTPATIENT, "2015-06-01", "2015-06-01", 1), (62, 6, OUTPATIENT, "2016-02-01", "2016-02-01", 1),
-    (71, 7, OUTPATIENT, "2019-03-01", "2019-03-01", 1), (81, 8, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
-    (91, 9, OUTPATIENT, "2019-03-01", "2019-03-01", 1), (101, 10, INPATIENT, "2019-03-01", "2019-03-05", 1),
+    (11, 1, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (12, 1, OUTPATIENT, "2019-09-01", "2019-09-01", 1),
+    (21, 2, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (31, 3, OUTPATIENT, "2019-03-01", "2019-03-01", 2),
+    (41, 4, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (51, 5, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (61, 6, OUTPATIENT, "2015-06-01", "2015-06-01", 1),
+    (62, 6, OUTPATIENT, "2016-02-01", "2016-02-01", 1),
+    (71, 7, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (81, 8, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (91, 9, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
+    (101, 10, INPATIENT, "2019-03-01", "2019-03-05", 1),
     (111, 11, OUTPATIENT, "2019-03-01", "2019-03-01", 1),
 ]
 T2D_CONDITIONS = [  # condition_occurrence_id, person_id, concept, start, end
-    (1, 1, T2D, "2019-12-01", None), (2, 2, T2D, "2020-04-01", None), (4, 4, T2D, "2017-05-01", None),
-    (5, 5, T2D, "2019-03-01", None), (8, 8, T2D, "2019-08-01", None), (11, 11, T2D, "2020-02-29", None),
+    (1, 1, T2D, "2019-12-01", None),
+    (2, 2, T2D, "2020-04-01", None),
+    (4, 4, T2D, "2017-05-01", None),
+    (5, 5, T2D, "2019-03-01", None),
+    (8, 8, T2D, "2019-08-01", None),
+    (11, 11, T2D, "2020-02-29", None),
 ]
 
 
@@ -100,8 +111,10 @@ def test_t2d_cohort_index_dates_labels_and_censoring(t2d_cdm: duckdb.DuckDBPyCon
     task = PredictionTask.from_file(T2D_FILE)
     built = build_features(t2d_cdm, task)
     frame = built.frame
-    got = {int(r.person_id): (r.visit_occurrence_id, r.index_date.date().isoformat(), r.outcome)
-           for r in frame.itertuples()}
+    got = {
+        int(r.person_id): (r.visit_occurrence_id, r.index_date.date().isoformat(), r.outcome)
+        for r in frame.itertuples()
+    }
     assert got == {
         1: (11, "2019-03-01", 1),
         2: (21, "2019-03-01", 0),
@@ -115,9 +128,16 @@ def test_t2d_cohort_index_dates_labels_and_censoring(t2d_cdm: duckdb.DuckDBPyCon
     # the outcome concept itself is never a feature value of an included person (all excluded before index)
     assert (frame["cond_type2_diabetes_anytime"] == 0).all()
     attrition = cohort_attrition(t2d_cdm, task)
-    assert list(attrition["step"]) == ["index_events", "valid_index_date", "age_at_least_18", "alive_at_index",
-                                       "prior_observation_365d", "no_prior_type2_diabetes", "first_per_person",
-                                       "sufficient_follow_up"]
+    assert list(attrition["step"]) == [
+        "index_events",
+        "valid_index_date",
+        "age_at_least_18",
+        "alive_at_index",
+        "prior_observation_365d",
+        "no_prior_type2_diabetes",
+        "first_per_person",
+        "sufficient_follow_up",
+    ]
     assert list(attrition["n_events"]) == [12, 12, 11, 11, 10, 8, 7, 6]
     assert list(attrition["n_persons"]) == [10, 10, 9, 9, 9, 7, 7, 6]
 
@@ -134,11 +154,15 @@ def test_t2d_without_censoring_keeps_short_follow_up(t2d_cdm: duckdb.DuckDBPyCon
 
 def test_condition_indexed_task_with_a_visit_outcome() -> None:
     """Index = a diabetes diagnosis, outcome = an inpatient stay within a year (the readmission test CDM)."""
-    task = PredictionTask.from_dict({
-        "name": "admission_after_diabetes", "index": {"domain": "condition", "concept_ids": [T2D]},
-        "min_age": 18, "time_at_risk": {"start_day": 1, "end_day": 365},
-        "outcome": {"domain": "visit", "concept_ids": [9201, 262]},
-    })
+    task = PredictionTask.from_dict(
+        {
+            "name": "admission_after_diabetes",
+            "index": {"domain": "condition", "concept_ids": [T2D]},
+            "min_age": 18,
+            "time_at_risk": {"start_day": 1, "end_day": 365},
+            "outcome": {"domain": "visit", "concept_ids": [9201, 262]},
+        }
+    )
     con = make_cdm()
     frame = build_features(con, task).frame
     con.close()
@@ -166,16 +190,30 @@ def test_task_from_json_and_max_age(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {end_day: 30}\n", "outcome: Field required"),
-        ("name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {start_day: 40, end_day: 30}\n"
-         "outcome: {domain: visit, concept_ids: [1]}\n", "time_at_risk: Value error, start_day 40 is after end_day 30"),
-        ("name: x\nindex: {concept_ids: []}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}\n",
-         "index.concept_ids"),
-        ("name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}"
-         "\nexclusions: [{name: later, domain: drug, concept_ids: [1], end_day: 5}]\n", "exclusions.0.end_day"),
-        ("name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}"
-         "\nwashout: 365\n", "washout: Extra inputs are not permitted"),
-        ("name: x\nindex: {domain: condition, concept_ids: [1], date: visit_end}\ntime_at_risk: {end_day: 30}\n"
-         "outcome: {domain: visit, concept_ids: [1]}\n", "index: Value error"),
+        (
+            "name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {start_day: 40, end_day: 30}\n"
+            "outcome: {domain: visit, concept_ids: [1]}\n",
+            "time_at_risk: Value error, start_day 40 is after end_day 30",
+        ),
+        (
+            "name: x\nindex: {concept_ids: []}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}\n",
+            "index.concept_ids",
+        ),
+        (
+            "name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}"
+            "\nexclusions: [{name: later, domain: drug, concept_ids: [1], end_day: 5}]\n",
+            "exclusions.0.end_day",
+        ),
+        (
+            "name: x\nindex: {concept_ids: [9202]}\ntime_at_risk: {end_day: 30}\noutcome: {domain: visit, concept_ids: [1]}"
+            "\nwashout: 365\n",
+            "washout: Extra inputs are not permitted",
+        ),
+        (
+            "name: x\nindex: {domain: condition, concept_ids: [1], date: visit_end}\ntime_at_risk: {end_day: 30}\n"
+            "outcome: {domain: visit, concept_ids: [1]}\n",
+            "index: Value error",
+        ),
         ("- just\n- a list\n", "must hold a mapping"),
         ("name: [unclosed\n", "cannot parse"),
     ],
@@ -204,10 +242,17 @@ def test_features_asset_runs_a_task_file_with_a_person_split(tmp_path: Path) -> 
     con.close()
     result = dg.materialize(
         [readmission_features],
-        resources={"warehouse": WarehouseResource(path=str(warehouse)),
-                   "feature_store": FeatureStoreResource(root=str(tmp_path / "features"))},
-        run_config={"ops": {"readmission_features": {"config": {"task_file": "t2d_incident_1y", "split": "person",
-                                                                 "test_fraction": 0.34, "seed": 3}}}},
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "feature_store": FeatureStoreResource(root=str(tmp_path / "features")),
+        },
+        run_config={
+            "ops": {
+                "readmission_features": {
+                    "config": {"task_file": "t2d_incident_1y", "split": "person", "test_fraction": 0.34, "seed": 3}
+                }
+            }
+        },
     )
     assert result.success
     metadata = result.asset_materializations_for_node("readmission_features")[0].metadata
@@ -223,8 +268,10 @@ def test_features_asset_runs_a_task_file_with_a_person_split(tmp_path: Path) -> 
 
     bad = dg.materialize(
         [readmission_features],
-        resources={"warehouse": WarehouseResource(path=str(warehouse)),
-                   "feature_store": FeatureStoreResource(root=str(tmp_path / "features"))},
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "feature_store": FeatureStoreResource(root=str(tmp_path / "features")),
+        },
         run_config={"ops": {"readmission_features": {"config": {"task_file": str(tmp_path / "missing.yaml")}}}},
         raise_on_error=False,
     )

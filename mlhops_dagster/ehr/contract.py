@@ -64,8 +64,23 @@ C = Column
 # Direct identifiers per file (HIPAA Safe Harbor and identifying staff/site fields). They are
 # never loaded; the list exists so tests and docs can prove it.
 PATIENT_IDENTIFIERS = (
-    "SSN", "DRIVERS", "PASSPORT", "PREFIX", "FIRST", "MIDDLE", "LAST", "SUFFIX", "MAIDEN",
-    "BIRTHPLACE", "ADDRESS", "CITY", "COUNTY", "FIPS", "ZIP", "LAT", "LON",
+    "SSN",
+    "DRIVERS",
+    "PASSPORT",
+    "PREFIX",
+    "FIRST",
+    "MIDDLE",
+    "LAST",
+    "SUFFIX",
+    "MAIDEN",
+    "BIRTHPLACE",
+    "ADDRESS",
+    "CITY",
+    "COUNTY",
+    "FIPS",
+    "ZIP",
+    "LAT",
+    "LON",
 )
 
 # Observation codes whose VALUE is itself a direct identifier. Synthea's PRAPARE social-needs

@@ -37,53 +37,173 @@ from mlhops_dagster.ehr.contract import SUCCESS_MARKER
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "patients": (
-        "Id", "BIRTHDATE", "DEATHDATE", "SSN", "DRIVERS", "PASSPORT", "PREFIX", "FIRST", "MIDDLE",
-        "LAST", "SUFFIX", "MAIDEN", "MARITAL", "RACE", "ETHNICITY", "GENDER", "BIRTHPLACE",
-        "ADDRESS", "CITY", "STATE", "COUNTY", "FIPS", "ZIP", "LAT", "LON", "HEALTHCARE_EXPENSES",
-        "HEALTHCARE_COVERAGE", "INCOME",
+        "Id",
+        "BIRTHDATE",
+        "DEATHDATE",
+        "SSN",
+        "DRIVERS",
+        "PASSPORT",
+        "PREFIX",
+        "FIRST",
+        "MIDDLE",
+        "LAST",
+        "SUFFIX",
+        "MAIDEN",
+        "MARITAL",
+        "RACE",
+        "ETHNICITY",
+        "GENDER",
+        "BIRTHPLACE",
+        "ADDRESS",
+        "CITY",
+        "STATE",
+        "COUNTY",
+        "FIPS",
+        "ZIP",
+        "LAT",
+        "LON",
+        "HEALTHCARE_EXPENSES",
+        "HEALTHCARE_COVERAGE",
+        "INCOME",
     ),
     "encounters": (
-        "Id", "START", "STOP", "PATIENT", "ORGANIZATION", "PROVIDER", "PAYER", "ENCOUNTERCLASS",
-        "CODE", "DESCRIPTION", "BASE_ENCOUNTER_COST", "TOTAL_CLAIM_COST", "PAYER_COVERAGE",
-        "REASONCODE", "REASONDESCRIPTION",
+        "Id",
+        "START",
+        "STOP",
+        "PATIENT",
+        "ORGANIZATION",
+        "PROVIDER",
+        "PAYER",
+        "ENCOUNTERCLASS",
+        "CODE",
+        "DESCRIPTION",
+        "BASE_ENCOUNTER_COST",
+        "TOTAL_CLAIM_COST",
+        "PAYER_COVERAGE",
+        "REASONCODE",
+        "REASONDESCRIPTION",
     ),
     "conditions": ("START", "STOP", "PATIENT", "ENCOUNTER", "SYSTEM", "CODE", "DESCRIPTION"),
     "medications": (
-        "START", "STOP", "PATIENT", "PAYER", "ENCOUNTER", "CODE", "DESCRIPTION", "BASE_COST",
-        "PAYER_COVERAGE", "DISPENSES", "TOTALCOST", "REASONCODE", "REASONDESCRIPTION",
+        "START",
+        "STOP",
+        "PATIENT",
+        "PAYER",
+        "ENCOUNTER",
+        "CODE",
+        "DESCRIPTION",
+        "BASE_COST",
+        "PAYER_COVERAGE",
+        "DISPENSES",
+        "TOTALCOST",
+        "REASONCODE",
+        "REASONDESCRIPTION",
     ),
     "observations": (
-        "DATE", "PATIENT", "ENCOUNTER", "CATEGORY", "CODE", "DESCRIPTION", "VALUE", "UNITS", "TYPE",
+        "DATE",
+        "PATIENT",
+        "ENCOUNTER",
+        "CATEGORY",
+        "CODE",
+        "DESCRIPTION",
+        "VALUE",
+        "UNITS",
+        "TYPE",
     ),
     "procedures": (
-        "START", "STOP", "PATIENT", "ENCOUNTER", "SYSTEM", "CODE", "DESCRIPTION", "BASE_COST",
-        "REASONCODE", "REASONDESCRIPTION",
+        "START",
+        "STOP",
+        "PATIENT",
+        "ENCOUNTER",
+        "SYSTEM",
+        "CODE",
+        "DESCRIPTION",
+        "BASE_COST",
+        "REASONCODE",
+        "REASONDESCRIPTION",
     ),
     "immunizations": ("DATE", "PATIENT", "ENCOUNTER", "CODE", "DESCRIPTION", "BASE_COST"),
     "allergies": (
-        "START", "STOP", "PATIENT", "ENCOUNTER", "CODE", "SYSTEM", "DESCRIPTION", "TYPE",
-        "CATEGORY", "REACTION1", "DESCRIPTION1", "SEVERITY1", "REACTION2", "DESCRIPTION2",
+        "START",
+        "STOP",
+        "PATIENT",
+        "ENCOUNTER",
+        "CODE",
+        "SYSTEM",
+        "DESCRIPTION",
+        "TYPE",
+        "CATEGORY",
+        "REACTION1",
+        "DESCRIPTION1",
+        "SEVERITY1",
+        "REACTION2",
+        "DESCRIPTION2",
         "SEVERITY2",
     ),
     "devices": ("START", "STOP", "PATIENT", "ENCOUNTER", "CODE", "DESCRIPTION", "UDI"),
     "organizations": (
-        "Id", "NAME", "ADDRESS", "CITY", "STATE", "ZIP", "LAT", "LON", "PHONE", "REVENUE",
-        "UTILIZATION", "NPI",
+        "Id",
+        "NAME",
+        "ADDRESS",
+        "CITY",
+        "STATE",
+        "ZIP",
+        "LAT",
+        "LON",
+        "PHONE",
+        "REVENUE",
+        "UTILIZATION",
+        "NPI",
     ),
     "providers": (
-        "Id", "ORGANIZATION", "NAME", "GENDER", "SPECIALITY", "ADDRESS", "CITY", "STATE", "ZIP",
-        "LAT", "LON", "ENCOUNTERS", "PROCEDURES", "NPI",
+        "Id",
+        "ORGANIZATION",
+        "NAME",
+        "GENDER",
+        "SPECIALITY",
+        "ADDRESS",
+        "CITY",
+        "STATE",
+        "ZIP",
+        "LAT",
+        "LON",
+        "ENCOUNTERS",
+        "PROCEDURES",
+        "NPI",
     ),
     "payers": (
-        "Id", "NAME", "OWNERSHIP", "ADDRESS", "CITY", "STATE_HEADQUARTERED", "ZIP", "PHONE",
-        "AMOUNT_COVERED", "AMOUNT_UNCOVERED", "REVENUE", "COVERED_ENCOUNTERS",
-        "UNCOVERED_ENCOUNTERS", "COVERED_MEDICATIONS", "UNCOVERED_MEDICATIONS",
-        "COVERED_PROCEDURES", "UNCOVERED_PROCEDURES", "COVERED_IMMUNIZATIONS",
-        "UNCOVERED_IMMUNIZATIONS", "UNIQUE_CUSTOMERS", "QOLS_AVG", "MEMBER_MONTHS",
+        "Id",
+        "NAME",
+        "OWNERSHIP",
+        "ADDRESS",
+        "CITY",
+        "STATE_HEADQUARTERED",
+        "ZIP",
+        "PHONE",
+        "AMOUNT_COVERED",
+        "AMOUNT_UNCOVERED",
+        "REVENUE",
+        "COVERED_ENCOUNTERS",
+        "UNCOVERED_ENCOUNTERS",
+        "COVERED_MEDICATIONS",
+        "UNCOVERED_MEDICATIONS",
+        "COVERED_PROCEDURES",
+        "UNCOVERED_PROCEDURES",
+        "COVERED_IMMUNIZATIONS",
+        "UNCOVERED_IMMUNIZATIONS",
+        "UNIQUE_CUSTOMERS",
+        "QOLS_AVG",
+        "MEMBER_MONTHS",
     ),
     "payer_transitions": (
-        "PATIENT", "MEMBERID", "START_DATE", "END_DATE", "PAYER", "SECONDARY_PAYER",
-        "PLAN_OWNERSHIP", "OWNER_NAME",
+        "PATIENT",
+        "MEMBERID",
+        "START_DATE",
+        "END_DATE",
+        "PAYER",
+        "SECONDARY_PAYER",
+        "PLAN_OWNERSHIP",
+        "OWNER_NAME",
     ),
 }
 
@@ -136,14 +256,28 @@ CONDITIONS: dict[str, str] = {
 CONDITION_CODES = tuple(CONDITIONS)
 
 CHRONIC_CONDITIONS = (
-    OBESITY, HYPERTENSION, HYPERLIPIDEMIA, DIABETES, PREDIABETES, CORONARY_ARTERIOSCLEROSIS,
-    ANEMIA, CHRONIC_OBSTRUCTIVE_BRONCHITIS, CHRONIC_PAIN, CHRONIC_SINUSITIS,
+    OBESITY,
+    HYPERTENSION,
+    HYPERLIPIDEMIA,
+    DIABETES,
+    PREDIABETES,
+    CORONARY_ARTERIOSCLEROSIS,
+    ANEMIA,
+    CHRONIC_OBSTRUCTIVE_BRONCHITIS,
+    CHRONIC_PAIN,
+    CHRONIC_SINUSITIS,
 )
 """Long-term problems: recorded once at diagnosis, never stopped."""
 
 COMORBIDITIES = (
-    OBESITY, HYPERTENSION, HYPERLIPIDEMIA, DIABETES, CORONARY_ARTERIOSCLEROSIS, ANEMIA,
-    CHRONIC_OBSTRUCTIVE_BRONCHITIS, CHRONIC_PAIN,
+    OBESITY,
+    HYPERTENSION,
+    HYPERLIPIDEMIA,
+    DIABETES,
+    CORONARY_ARTERIOSCLEROSIS,
+    ANEMIA,
+    CHRONIC_OBSTRUCTIVE_BRONCHITIS,
+    CHRONIC_PAIN,
 )
 """The chronic diseases counted as comorbidity burden (drives admissions and readmission)."""
 
@@ -208,8 +342,7 @@ LONG_TERM_DRUGS: dict[str, tuple[tuple[tuple[str, ...], tuple[float, ...]], ...]
 """Per chronic condition: prescribing rules, each a set of alternative drugs and their shares
 (one of them at most is started at diagnosis; shares summing below 1 leave some untreated)."""
 
-VITAL_SIGNS = ("8480-6", "8462-4", "8867-4", "9279-1", "29463-7", "8302-2", "39156-5", "8310-5",
-               "72514-3")
+VITAL_SIGNS = ("8480-6", "8462-4", "8867-4", "9279-1", "29463-7", "8302-2", "39156-5", "8310-5", "72514-3")
 METABOLIC_PANEL = ("2339-0", "6299-2", "38483-4", "49765-1", "2947-0", "6298-4", "2069-3", "20565-8")
 BLOOD_COUNT = ("718-7", "6690-2", "777-3")
 LIPID_PANEL = ("2093-3", "2571-8", "18262-6", "2085-9")
@@ -228,8 +361,7 @@ OBSERVATIONS: dict[str, tuple[str, str, str, int]] = {
     "8302-2": ("Body Height", "cm", "vital-signs", 1),
     "39156-5": ("Body mass index (BMI) [Ratio]", "kg/m2", "vital-signs", 1),
     "8310-5": ("Body temperature", "Cel", "vital-signs", 1),
-    "72514-3": ("Pain severity - 0-10 verbal numeric rating [Score] - Reported", "{score}",
-                "vital-signs", 0),
+    "72514-3": ("Pain severity - 0-10 verbal numeric rating [Score] - Reported", "{score}", "vital-signs", 0),
     "38483-4": ("Creatinine [Mass/volume] in Blood", "mg/dL", "laboratory", 2),
     "2339-0": ("Glucose [Mass/volume] in Blood", "mg/dL", "laboratory", 0),
     "4548-4": ("Hemoglobin A1c/Hemoglobin.total in Blood", "%", "laboratory", 1),
@@ -249,8 +381,7 @@ OBSERVATIONS: dict[str, tuple[str, str, str, int]] = {
     "72166-2": ("Tobacco smoking status", "", "survey", 0),
 }
 OBSERVATION_CODES = tuple(OBSERVATIONS)
-SMOKING_STATUSES = ("Never smoked tobacco (finding)", "Ex-smoker (finding)",
-                    "Smokes tobacco daily (finding)")
+SMOKING_STATUSES = ("Never smoked tobacco (finding)", "Ex-smoker (finding)", "Smokes tobacco daily (finding)")
 
 MEDICATION_RECONCILIATION = "430193006"
 PHYSICAL_EXAMINATION = "5880005"
@@ -267,8 +398,7 @@ PROCEDURES: dict[str, tuple[str, float, int]] = {
     PHYSICAL_EXAMINATION: ("Physical examination procedure (procedure)", 431.40, 15),
     ECHOCARDIOGRAPHY: ("Echocardiography (procedure)", 1204.20, 45),
     CORONARY_ARTERY_BYPASS: ("Coronary artery bypass grafting (procedure)", 28746.19, 240),
-    PERCUTANEOUS_CORONARY_INTERVENTION: ("Percutaneous coronary intervention (procedure)",
-                                         16302.55, 120),
+    PERCUTANEOUS_CORONARY_INTERVENTION: ("Percutaneous coronary intervention (procedure)", 16302.55, 120),
     CHEST_X_RAY: ("Plain chest X-ray (procedure)", 365.82, 20),
     SPIROMETRY: ("Spirometry (procedure)", 233.71, 20),
     DEPRESSION_SCREENING: ("Depression screening (procedure)", 431.40, 10),
@@ -283,12 +413,36 @@ IMMUNIZATION_CODES = tuple(IMMUNIZATIONS)
 
 ALLERGIES: tuple[tuple[str, ...], ...] = (
     # code, system, description, type, category, reaction, reaction description, severity
-    ("91936005", SNOMED, "Allergy to penicillin (finding)", "allergy", "medication",
-     "271807003", "Eruption of skin (disorder)", "MILD"),
-    ("300916003", SNOMED, "Latex allergy (finding)", "allergy", "environment",
-     "247472004", "Wheal (finding)", "MODERATE"),
-    ("91935009", SNOMED, "Allergy to peanuts (finding)", "allergy", "food",
-     "39579001", "Anaphylaxis (disorder)", "SEVERE"),
+    (
+        "91936005",
+        SNOMED,
+        "Allergy to penicillin (finding)",
+        "allergy",
+        "medication",
+        "271807003",
+        "Eruption of skin (disorder)",
+        "MILD",
+    ),
+    (
+        "300916003",
+        SNOMED,
+        "Latex allergy (finding)",
+        "allergy",
+        "environment",
+        "247472004",
+        "Wheal (finding)",
+        "MODERATE",
+    ),
+    (
+        "91935009",
+        SNOMED,
+        "Allergy to peanuts (finding)",
+        "allergy",
+        "food",
+        "39579001",
+        "Anaphylaxis (disorder)",
+        "SEVERE",
+    ),
 )
 
 # Encounter classes: (ENCOUNTERCLASS, SNOMED encounter type, description, base cost).
@@ -304,41 +458,102 @@ ENCOUNTER_CLASSES: tuple[tuple[str, str, str, float], ...] = (
 
 # Each organization staffs PROVIDERS_PER_SITE clinicians; an encounter class is seen by a band.
 PROVIDER_BANDS: tuple[tuple[str, int, int], ...] = (
-    ("INTERNAL MEDICINE", 0, 2), ("EMERGENCY MEDICINE", 2, 2), ("GENERAL PRACTICE", 4, 4),
+    ("INTERNAL MEDICINE", 0, 2),
+    ("EMERGENCY MEDICINE", 2, 2),
+    ("GENERAL PRACTICE", 4, 4),
 )
 PROVIDERS_PER_SITE = 8
 CLASS_PROVIDER_BAND = (2, 2, 2, 1, 1, 0)
 
-PAYERS: tuple[tuple[str, str, float, str | None, str | None, str | None, str | None,
-                   str | None], ...] = (
+PAYERS: tuple[tuple[str, str, float, str | None, str | None, str | None, str | None, str | None], ...] = (
     # name, ownership, share of cost covered, headquarters address, city, state, ZIP, phone
-    ("Medicare", "GOVERNMENT", 0.80, "7500 Security Blvd", "Baltimore", "MD", "21244",
-     "1-800-633-4227"),
-    ("Medicaid", "GOVERNMENT", 0.90, "7500 Security Blvd", "Baltimore", "MD", "21244",
-     "1-877-267-2323"),
-    ("Blue Cross Blue Shield", "PRIVATE", 0.70, "101 Huntington Ave", "Boston", "MA", "02199",
-     "1-800-262-2583"),
-    ("Aetna", "PRIVATE", 0.65, "151 Farmington Ave", "Hartford", "CT", "06156",
-     "1-800-872-3862"),
-    ("UnitedHealthcare", "PRIVATE", 0.65, "9800 Healthcare Lane", "Minnetonka", "MN", "55436",
-     "1-888-545-5205"),
+    ("Medicare", "GOVERNMENT", 0.80, "7500 Security Blvd", "Baltimore", "MD", "21244", "1-800-633-4227"),
+    ("Medicaid", "GOVERNMENT", 0.90, "7500 Security Blvd", "Baltimore", "MD", "21244", "1-877-267-2323"),
+    ("Blue Cross Blue Shield", "PRIVATE", 0.70, "101 Huntington Ave", "Boston", "MA", "02199", "1-800-262-2583"),
+    ("Aetna", "PRIVATE", 0.65, "151 Farmington Ave", "Hartford", "CT", "06156", "1-800-872-3862"),
+    ("UnitedHealthcare", "PRIVATE", 0.65, "9800 Healthcare Lane", "Minnetonka", "MN", "55436", "1-888-545-5205"),
     ("NO_INSURANCE", "NO_INSURANCE", 0.0, None, None, None, None, None),
 )
 UNDER_65_PAYER_SHARES = (0.0, 0.15, 0.30, 0.20, 0.25, 0.10)
 
 RACES = ("white", "black", "asian", "native", "other")
 RACE_SHARES = (0.72, 0.11, 0.08, 0.01, 0.08)
-MALE_FIRST_NAMES = ("James", "John", "Robert", "Michael", "William", "David", "Richard", "Joseph",
-                    "Thomas", "Charles", "Daniel", "Matthew", "Anthony", "Mark", "Paul", "Steven")
-FEMALE_FIRST_NAMES = ("Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan",
-                      "Jessica", "Sarah", "Karen", "Nancy", "Margaret", "Sandra", "Emily", "Donna",
-                      "Michelle")
-LAST_NAMES = ("Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
-              "Rodriguez", "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas",
-              "Taylor", "Moore", "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark")
-STREETS = ("Main Street", "Oak Avenue", "Maple Street", "Cedar Lane", "Elm Street", "Park Road",
-           "Washington Street", "Lake Drive", "Hill Street", "River Road", "Chestnut Street",
-           "Pleasant Street")
+MALE_FIRST_NAMES = (
+    "James",
+    "John",
+    "Robert",
+    "Michael",
+    "William",
+    "David",
+    "Richard",
+    "Joseph",
+    "Thomas",
+    "Charles",
+    "Daniel",
+    "Matthew",
+    "Anthony",
+    "Mark",
+    "Paul",
+    "Steven",
+)
+FEMALE_FIRST_NAMES = (
+    "Mary",
+    "Patricia",
+    "Jennifer",
+    "Linda",
+    "Elizabeth",
+    "Barbara",
+    "Susan",
+    "Jessica",
+    "Sarah",
+    "Karen",
+    "Nancy",
+    "Margaret",
+    "Sandra",
+    "Emily",
+    "Donna",
+    "Michelle",
+)
+LAST_NAMES = (
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+)
+STREETS = (
+    "Main Street",
+    "Oak Avenue",
+    "Maple Street",
+    "Cedar Lane",
+    "Elm Street",
+    "Park Road",
+    "Washington Street",
+    "Lake Drive",
+    "Hill Street",
+    "River Road",
+    "Chestnut Street",
+    "Pleasant Street",
+)
 CITIES: tuple[tuple[str, str, str, str, float, float], ...] = (
     # city, county, FIPS, ZIP, latitude, longitude
     ("Boston", "Suffolk County", "25025", "02118", 42.3601, -71.0589),
@@ -460,8 +675,7 @@ def _column(table: pa.Table, column: str) -> pa.Array:
     return _decoded(table.column(column)).combine_chunks()
 
 
-def _set_rows(table: pa.Table, column: str, rows: np.ndarray,
-              values: pa.Array | pa.Scalar) -> pa.Table:
+def _set_rows(table: pa.Table, column: str, rows: np.ndarray, values: pa.Array | pa.Scalar) -> pa.Table:
     """``table`` with ``column`` replaced at positions ``rows`` by ``values`` (in row order) or
     by one scalar."""
     current = _column(table, column)
@@ -485,8 +699,9 @@ def _moments(table: pa.Table, column: str, rows: np.ndarray) -> tuple[np.ndarray
     return parsed.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False), valid
 
 
-def _set_moments(table: pa.Table, column: str, rows: np.ndarray, seconds: np.ndarray,
-                 valid: np.ndarray | None = None) -> pa.Table:
+def _set_moments(
+    table: pa.Table, column: str, rows: np.ndarray, seconds: np.ndarray, valid: np.ndarray | None = None
+) -> pa.Table:
     """Write epoch seconds back into a date or timestamp column, in that column's format."""
     valid = np.ones(len(rows), dtype=bool) if valid is None else valid
     dated = pa.types.is_date32(table.schema.field(column).type)
@@ -496,8 +711,7 @@ def _set_moments(table: pa.Table, column: str, rows: np.ndarray, seconds: np.nda
 
 def _encounter_patients(tables: Tables) -> np.ndarray:
     """Row in patients.csv of each encounter's patient."""
-    position = pc.index_in(_column(tables["encounters"], "PATIENT"),
-                           value_set=_column(tables["patients"], "Id"))
+    position = pc.index_in(_column(tables["encounters"], "PATIENT"), value_set=_column(tables["patients"], "Id"))
     return position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -513,8 +727,9 @@ _EVENT_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
 """Event files recorded at an encounter, and their date columns."""
 
 
-def _shift_encounters(tables: Tables, eligible: np.ndarray, rows: np.ndarray,
-                      days: np.ndarray) -> tuple[Tables, DefectCounts]:
+def _shift_encounters(
+    tables: Tables, eligible: np.ndarray, rows: np.ndarray, days: np.ndarray
+) -> tuple[Tables, DefectCounts]:
     """Move the encounters at ``rows`` (each by its whole number of ``days``, times of day
     kept) together with every event recorded at them, so a visit and its events stay
     consistent (no event leaves its visit, no stop falls before its start). ``eligible`` marks
@@ -552,16 +767,14 @@ UNMAPPED_CONDITION = ("233604007", "Pneumonia (disorder)")
 
 
 @defect_injector("unmapped_codes")
-def inject_unmapped_codes(tables: Tables, rate: float,
-                          rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_unmapped_codes(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """conditions CODE/DESCRIPTION replaced by a valid SNOMED code the vocabulary lacks
     (``UNMAPPED_CONDITION``). Eligible: every condition. The row loads; its concept maps to 0."""
     conditions = tables["conditions"]
     rows = _pick(rng, np.arange(conditions.num_rows), rate)
     for column, replacement in zip(("CODE", "DESCRIPTION"), UNMAPPED_CONDITION, strict=True):
         conditions = _set_rows(conditions, column, rows, pa.scalar(replacement))
-    return {**tables, "conditions": conditions}, {
-        "conditions": _counts(conditions.num_rows, len(rows))}
+    return {**tables, "conditions": conditions}, {"conditions": _counts(conditions.num_rows, len(rows))}
 
 
 VITAL_RANGES: dict[str, tuple[float, float]] = {
@@ -578,28 +791,25 @@ VITAL_RANGES: dict[str, tuple[float, float]] = {
 
 
 @defect_injector("implausible_vitals")
-def inject_implausible_vitals(tables: Tables, rate: float,
-                              rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_implausible_vitals(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """observations VALUE of vital signs with a plausible range (``VITAL_RANGES``) made
     implausible: half multiplied by 100 (a misplaced decimal point), half negated, so each
     lies outside its range; units and TYPE stay, the value still parses (the row loads)."""
     observations = tables["observations"]
     code = _column(observations, "CODE")
-    eligible = np.flatnonzero(pc.is_in(code, value_set=pa.array(list(VITAL_RANGES)))
-                              .to_numpy(zero_copy_only=False))
+    eligible = np.flatnonzero(pc.is_in(code, value_set=pa.array(list(VITAL_RANGES))).to_numpy(zero_copy_only=False))
     rows = _pick(rng, eligible, rate)
     take = pa.array(rows, type=pa.int64())
-    value = pc.cast(_column(observations, "VALUE").take(take), pa.float64()).to_numpy(
-        zero_copy_only=False)
+    value = pc.cast(_column(observations, "VALUE").take(take), pa.float64()).to_numpy(zero_copy_only=False)
     negate = rng.random(len(rows)) < 0.5
     decimals = pc.index_in(code.take(take), value_set=pa.array(OBSERVATION_CODES))
-    scale = 10.0 ** np.array([o[3] for o in OBSERVATIONS.values()])[
-        decimals.to_numpy(zero_copy_only=False).astype(np.int64)]
+    scale = (
+        10.0
+        ** np.array([o[3] for o in OBSERVATIONS.values()])[decimals.to_numpy(zero_copy_only=False).astype(np.int64)]
+    )
     corrupted = np.round(np.where(negate, -value, value * 100) * scale) / scale
-    observations = _set_rows(observations, "VALUE", rows,
-                             pc.cast(pa.array(corrupted), pa.string()))
-    return {**tables, "observations": observations}, {
-        "observations": _counts(len(eligible), len(rows))}
+    observations = _set_rows(observations, "VALUE", rows, pc.cast(pa.array(corrupted), pa.string()))
+    return {**tables, "observations": observations}, {"observations": _counts(len(eligible), len(rows))}
 
 
 FUTURE_SHIFT_DAYS = 36_524
@@ -609,8 +819,7 @@ and the output does not depend on the day it is generated."""
 
 
 @defect_injector("future_dates")
-def inject_future_dates(tables: Tables, rate: float,
-                        rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_future_dates(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """encounters START/STOP, and the dates of every event recorded at them (conditions,
     medications, observations, procedures, immunizations, allergies), moved
     ``FUTURE_SHIFT_DAYS`` later. Eligible: encounters of patients without a DEATHDATE (a
@@ -624,8 +833,7 @@ def inject_future_dates(tables: Tables, rate: float,
 
 
 @defect_injector("events_after_death")
-def inject_events_after_death(tables: Tables, rate: float,
-                              rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_events_after_death(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """encounters of patients with a DEATHDATE moved, with every event recorded at them, to
     61-180 days after the death date (DQD's plausibleBeforeDeath tolerates 60 days). Eligible:
     encounters of patients who have a DEATHDATE. Should no patient have one (tiny extracts),
@@ -664,8 +872,7 @@ EARLIEST_PLAUSIBLE_DATE = date(1950, 1, 1)
 
 
 @defect_injector("death_before_birth")
-def inject_death_before_birth(tables: Tables, rate: float,
-                              rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_death_before_birth(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """patients DEATHDATE set 1-365 days before BIRTHDATE (replacing any death date).
     Eligible: patients born from the year after ``EARLIEST_PLAUSIBLE_DATE`` on, so the death date
     itself stays within DQD's plausible date range. The date parses (the row loads). By
@@ -683,8 +890,7 @@ def inject_death_before_birth(tables: Tables, rate: float,
 
 
 @defect_injector("visit_end_before_start")
-def inject_visit_end_before_start(tables: Tables, rate: float,
-                                  rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_visit_end_before_start(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """encounters STOP set 1-3 days (whole days, so also by date) before START. Eligible:
     every encounter. STOP is optional and still parses (the row loads); events keep their
     dates, so they stay within the visit's start - 7 days .. end + 7 days for all but the
@@ -694,13 +900,13 @@ def inject_visit_end_before_start(tables: Tables, rate: float,
     start_s, _ = _moments(encounters, "START", rows)
     stop_s = start_s - rng.integers(1, 4, len(rows)) * DAY
     encounters = _set_moments(encounters, "STOP", rows, stop_s)
-    return {**tables, "encounters": encounters}, {
-        "encounters": _counts(encounters.num_rows, len(rows))}
+    return {**tables, "encounters": encounters}, {"encounters": _counts(encounters.num_rows, len(rows))}
 
 
 @defect_injector("missing_required_fields")
-def inject_missing_required_fields(tables: Tables, rate: float,
-                                   rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_missing_required_fields(
+    tables: Tables, rate: float, rng: np.random.Generator
+) -> tuple[Tables, DefectCounts]:
     """patients: RACE and ETHNICITY emptied and GENDER blanked (a single space). OMOP PERSON
     requires gender_concept_id, race_concept_id and ethnicity_concept_id; the raw contract
     lets RACE and ETHNICITY through as optional, so the rows load and the concepts become 0.
@@ -720,8 +926,7 @@ def inject_missing_required_fields(tables: Tables, rate: float,
 
 
 @defect_injector("duplicate_primary_keys")
-def inject_duplicate_primary_keys(tables: Tables, rate: float,
-                                  rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_duplicate_primary_keys(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """Exact copies of encounters (the ingest quarantines repeated Ids) and of observations
     (no Id column: the copies load), each written right after its original.
 
@@ -758,20 +963,18 @@ there, so weights are not swapped."""
 
 
 @defect_injector("unit_swaps")
-def inject_unit_swaps(tables: Tables, rate: float,
-                      rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
+def inject_unit_swaps(tables: Tables, rate: float, rng: np.random.Generator) -> tuple[Tables, DefectCounts]:
     """observations UNITS of labs in ``UNIT_SWAPS`` replaced by another plausible unit without
     converting VALUE. Eligible: observations of those codes. The row loads."""
     observations = tables["observations"]
     code = _column(observations, "CODE")
-    eligible = np.flatnonzero(pc.is_in(code, value_set=pa.array(list(UNIT_SWAPS)))
-                              .to_numpy(zero_copy_only=False))
+    eligible = np.flatnonzero(pc.is_in(code, value_set=pa.array(list(UNIT_SWAPS))).to_numpy(zero_copy_only=False))
     rows = _pick(rng, eligible, rate)
     swapped = pa.array(list(UNIT_SWAPS.values())).take(
-        pc.index_in(code.take(pa.array(rows, type=pa.int64())), value_set=pa.array(list(UNIT_SWAPS))))
+        pc.index_in(code.take(pa.array(rows, type=pa.int64())), value_set=pa.array(list(UNIT_SWAPS)))
+    )
     observations = _set_rows(observations, "UNITS", rows, swapped)
-    return {**tables, "observations": observations}, {
-        "observations": _counts(len(eligible), len(rows))}
+    return {**tables, "observations": observations}, {"observations": _counts(len(eligible), len(rows))}
 
 
 def generate_extract(
@@ -810,9 +1013,14 @@ def generate_extract(
         injector = DEFECT_INJECTORS[defect.kind]
         result = injector(tables, defect.rate, rng)
         tables, counts = result if isinstance(result, tuple) else (result, {})
-        injected.append({"kind": defect.kind, "rate": defect.rate,
-                         "description": " ".join((injector.__doc__ or "").split("\n\n")[0].split()),
-                         "files": counts})
+        injected.append(
+            {
+                "kind": defect.kind,
+                "rate": defect.rate,
+                "description": " ".join((injector.__doc__ or "").split("\n\n")[0].split()),
+                "files": counts,
+            }
+        )
 
     def write(name: str) -> None:
         # Generated text is free of delimiters by construction (like Synthea's exporter, which
@@ -824,8 +1032,7 @@ def generate_extract(
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(write, sorted(tables, key=lambda name: -tables[name].nbytes)))
     if defects:
-        (out_dir / DEFECTS_MANIFEST).write_text(
-            json.dumps({"defects": injected}, indent=2) + "\n", encoding="utf-8")
+        (out_dir / DEFECTS_MANIFEST).write_text(json.dumps({"defects": injected}, indent=2) + "\n", encoding="utf-8")
     (out_dir / SUCCESS_MARKER).touch()
     return {name: table.num_rows for name, table in tables.items()}
 
@@ -852,11 +1059,11 @@ def _strings(rows: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
         nulls = int(n - np.count_nonzero(valid))
     return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(rows)), bitmap, nulls)
+        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(rows)), bitmap, nulls
+    )
 
 
-def _digits(template: str, fields: Sequence[tuple[int, int, np.ndarray]],
-            valid: np.ndarray | None = None) -> pa.Array:
+def _digits(template: str, fields: Sequence[tuple[int, int, np.ndarray]], valid: np.ndarray | None = None) -> pa.Array:
     """Fill zero-padded integers into a fixed template, e.g. SSNs or timestamps, vectorised."""
     n = len(fields[0][2])
     rows = np.tile(np.frombuffer(template.encode(), dtype=np.uint8), (n, 1))
@@ -889,12 +1096,12 @@ def _timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Arra
         first = days.min()
         calendar_days = np.arange(first, days.max() + 1)
         year, month, day = _civil_date(calendar_days)
-        calendar = np.asarray(_digits("0000-00-00", ((0, 4, year), (5, 2, month), (8, 2, day)))
-                              .buffers()[2]).reshape(-1, 10)
+        calendar = np.asarray(_digits("0000-00-00", ((0, 4, year), (5, 2, month), (8, 2, day))).buffers()[2]).reshape(
+            -1, 10
+        )
         rows[:, :10] = calendar[days - first]
-        for position, value in ((11, second_of_day // HOUR), (14, second_of_day // 60 % 60),
-                                (17, second_of_day % 60)):
-            rows[:, position:position + 2] = _TWO_DIGITS[value]
+        for position, value in ((11, second_of_day // HOUR), (14, second_of_day // 60 % 60), (17, second_of_day % 60)):
+            rows[:, position : position + 2] = _TWO_DIGITS[value]
     return _strings(rows, valid)
 
 
@@ -964,8 +1171,10 @@ def _table(file: str, n: int, columns: dict[str, pa.Array | np.ndarray]) -> pa.T
     if unknown:
         raise KeyError(f"{file}: columns outside the Synthea 3.3 header: {sorted(unknown)}")
     arrays = [
-        pa.nulls(n, pa.string()) if name not in columns
-        else pa.array(columns[name]) if isinstance(columns[name], np.ndarray)
+        pa.nulls(n, pa.string())
+        if name not in columns
+        else pa.array(columns[name])
+        if isinstance(columns[name], np.ndarray)
         else columns[name]
         for name in HEADERS[file]
     ]
@@ -1044,8 +1253,7 @@ class _Cohort:
         return sum(self.has(c, patient, t).astype(np.int64) for c in COMORBIDITIES)
 
 
-def _make_cohort(rng: np.random.Generator, n: int, sites: int, window: _Window,
-                 drift: DriftSpec) -> _Cohort:
+def _make_cohort(rng: np.random.Generator, n: int, sites: int, window: _Window, drift: DriftSpec) -> _Cohort:
     """Adults weighted to older ages (the readmission population), with correlated chronic
     disease whose prevalence rises with age, obesity, smoking and hidden frailty."""
     age = np.clip(18 + 80 * rng.beta(2.0, 1.6, n) + drift.age_shift_years, 18, 105)
@@ -1064,16 +1272,23 @@ def _make_cohort(rng: np.random.Generator, n: int, sites: int, window: _Window,
     hyperlipidemia = prevalent(-0.9 + 0.35 * decades + 0.3 * obese + 0.2 * frailty)
     diabetes = prevalent(-2.3 + 0.3 * decades + 1.0 * obese + 0.3 * frailty)
     prediabetes = ~diabetes & prevalent(-1.6 + 0.2 * decades + 0.6 * obese)
-    coronary = prevalent(-3.3 + 0.6 * decades + 0.7 * hypertension + 0.5 * hyperlipidemia
-                         + 0.6 * diabetes + 0.3 * frailty)
+    coronary = prevalent(
+        -3.3 + 0.6 * decades + 0.7 * hypertension + 0.5 * hyperlipidemia + 0.6 * diabetes + 0.3 * frailty
+    )
     anemia = prevalent(-2.7 + 0.25 * decades + 0.4 * ~male + 0.4 * frailty)
     bronchitis = prevalent(-3.3 + 0.4 * decades + 1.6 * (smoking > 0) + 0.3 * frailty)
     pain = prevalent(-2.0 + 0.15 * decades + 0.3 * frailty)
     sinusitis = prevalent(np.full(n, -3.0))
     present = {
-        OBESITY: obese, HYPERTENSION: hypertension, HYPERLIPIDEMIA: hyperlipidemia,
-        DIABETES: diabetes, PREDIABETES: prediabetes, CORONARY_ARTERIOSCLEROSIS: coronary,
-        ANEMIA: anemia, CHRONIC_OBSTRUCTIVE_BRONCHITIS: bronchitis, CHRONIC_PAIN: pain,
+        OBESITY: obese,
+        HYPERTENSION: hypertension,
+        HYPERLIPIDEMIA: hyperlipidemia,
+        DIABETES: diabetes,
+        PREDIABETES: prediabetes,
+        CORONARY_ARTERIOSCLEROSIS: coronary,
+        ANEMIA: anemia,
+        CHRONIC_OBSTRUCTIVE_BRONCHITIS: bronchitis,
+        CHRONIC_PAIN: pain,
         CHRONIC_SINUSITIS: sinusitis,
     }
     # Three in four are known before the extract starts; the rest are diagnosed during it.
@@ -1088,8 +1303,7 @@ def _make_cohort(rng: np.random.Generator, n: int, sites: int, window: _Window,
     burden = sum(present[c].astype(np.int64) for c in COMORBIDITIES)
     dies = rng.random(n) < _sigmoid(-3.9 + 0.08 * (age - 65) + 0.2 * burden + 0.4 * frailty)
     death_s = np.where(dies, window.start_s + (rng.random(n) * span).astype(np.int64), NEVER)
-    payer = np.where(age >= 65, np.where(rng.random(n) < 0.92, 0, 2),
-                     _choice(rng, n, UNDER_65_PAYER_SHARES))
+    payer = np.where(age >= 65, np.where(rng.random(n) < 0.92, 0, 2), _choice(rng, n, UNDER_65_PAYER_SHARES))
     return _Cohort(
         birth_s=birth_s,
         death_s=death_s,
@@ -1113,8 +1327,9 @@ def _make_cohort(rng: np.random.Generator, n: int, sites: int, window: _Window,
 # --------------------------------------------------------------------------------------------
 
 
-def _lab_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, t: np.ndarray,
-                severity: np.ndarray) -> dict[str, np.ndarray]:
+def _lab_values(
+    rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, t: np.ndarray, severity: np.ndarray
+) -> dict[str, np.ndarray]:
     """True lab values: chronic disease sets the baseline, acute severity pushes it away."""
     n = len(patient)
     male = cohort.male[patient]
@@ -1127,12 +1342,18 @@ def _lab_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, 
     anemia = cohort.has(ANEMIA, patient, t)
     frailty = cohort.frailty[patient]
 
-    creatinine = (np.where(male, 0.95, 0.75) * np.exp(0.006 * (age - 50))
-                  * (1 + 0.25 * diabetes + 0.15 * cohort.has(HYPERTENSION, patient, t)
-                     + 0.2 * cohort.has(CORONARY_ARTERIOSCLEROSIS, patient, t))
-                  * np.exp(0.12 * frailty + 0.2 * acute + rng.normal(0, 0.08, n)))
-    hba1c = (5.3 + 0.9 * prediabetes + (2.2 + 0.9 * cohort.glycemic_control[patient]) * diabetes
-             + rng.normal(0, 0.25, n))
+    creatinine = (
+        np.where(male, 0.95, 0.75)
+        * np.exp(0.006 * (age - 50))
+        * (
+            1
+            + 0.25 * diabetes
+            + 0.15 * cohort.has(HYPERTENSION, patient, t)
+            + 0.2 * cohort.has(CORONARY_ARTERIOSCLEROSIS, patient, t)
+        )
+        * np.exp(0.12 * frailty + 0.2 * acute + rng.normal(0, 0.08, n))
+    )
+    hba1c = 5.3 + 0.9 * prediabetes + (2.2 + 0.9 * cohort.glycemic_control[patient]) * diabetes + rng.normal(0, 0.25, n)
     cholesterol = 185 + 40 * hyperlipidemia + rng.normal(0, 25, n)
     return {
         "2339-0": np.maximum(28.7 * hba1c - 46.7 + 15 * acute + rng.normal(0, 12, n), 45),
@@ -1143,8 +1364,15 @@ def _lab_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, 
         "6298-4": 4.2 + 0.3 * (creatinine - 1) + rng.normal(0, 0.35, n),
         "2069-3": 103 + rng.normal(0, 2.5, n),
         "20565-8": 25 - acute + rng.normal(0, 2, n),
-        HEMOGLOBIN: np.maximum(np.where(male, 14.8, 13.2) - 2.8 * anemia - 0.015 * (age - 50)
-                               - 0.6 * acute - 0.3 * frailty + rng.normal(0, 0.6, n), 5),
+        HEMOGLOBIN: np.maximum(
+            np.where(male, 14.8, 13.2)
+            - 2.8 * anemia
+            - 0.015 * (age - 50)
+            - 0.6 * acute
+            - 0.3 * frailty
+            + rng.normal(0, 0.6, n),
+            5,
+        ),
         "6690-2": np.maximum(7.0 + 2.5 * acute + rng.normal(0, 1.5, n), 2),
         "777-3": np.maximum(250 - 20 * anemia + rng.normal(0, 55, n), 40),
         "2093-3": cholesterol,
@@ -1155,15 +1383,15 @@ def _lab_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, 
     }
 
 
-def _vital_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, t: np.ndarray,
-                  severity: np.ndarray) -> dict[str, np.ndarray]:
+def _vital_values(
+    rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, t: np.ndarray, severity: np.ndarray
+) -> dict[str, np.ndarray]:
     """Vital signs of one encounter; BMI and weight follow the patient's recorded obesity."""
     n = len(patient)
     age = cohort.age_at(patient, t)
     acute = np.maximum(severity, 0)
     bronchitis = cohort.has(CHRONIC_OBSTRUCTIVE_BRONCHITIS, patient, t)
-    systolic = (118 + 0.35 * (age - 50) + 16 * cohort.has(HYPERTENSION, patient, t)
-                + 5 * severity + rng.normal(0, 11, n))
+    systolic = 118 + 0.35 * (age - 50) + 16 * cohort.has(HYPERTENSION, patient, t) + 5 * severity + rng.normal(0, 11, n)
     height = cohort.height_cm[patient] + rng.normal(0, 0.4, n)
     weight = cohort.bmi[patient] * (cohort.height_cm[patient] / 100) ** 2 * (1 + rng.normal(0, 0.015, n))
     return {
@@ -1175,8 +1403,9 @@ def _vital_values(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray
         "8302-2": height,
         "39156-5": weight / (height / 100) ** 2,
         "8310-5": 36.9 + 0.5 * acute + rng.normal(0, 0.25, n),
-        "72514-3": np.clip(np.round(1 + 4 * cohort.has(CHRONIC_PAIN, patient, t) + 1.5 * acute
-                                    + rng.normal(0, 1.5, n)), 0, 10),
+        "72514-3": np.clip(
+            np.round(1 + 4 * cohort.has(CHRONIC_PAIN, patient, t) + 1.5 * acute + rng.normal(0, 1.5, n)), 0, 10
+        ),
     }
 
 
@@ -1196,9 +1425,15 @@ class _Stays:
     labs: dict[str, np.ndarray]
 
 
-def _readmission_logit(cohort: _Cohort, patient: np.ndarray, discharge_s: np.ndarray,
-                       labs: dict[str, np.ndarray], prior_year_stays: np.ndarray,
-                       severity: np.ndarray, unmeasured: np.ndarray) -> np.ndarray:
+def _readmission_logit(
+    cohort: _Cohort,
+    patient: np.ndarray,
+    discharge_s: np.ndarray,
+    labs: dict[str, np.ndarray],
+    prior_year_stays: np.ndarray,
+    severity: np.ndarray,
+    unmeasured: np.ndarray,
+) -> np.ndarray:
     """Log-odds of another admission within 30 days of discharge.
 
     Observable drivers (age, comorbidity, abnormal creatinine / hemoglobin / HbA1c, prior-year
@@ -1209,11 +1444,18 @@ def _readmission_logit(cohort: _Cohort, patient: np.ndarray, discharge_s: np.nda
     renal = np.clip((labs[CREATININE] - 1.2) / 0.4, 0, 4)
     anemic = np.clip((12.5 - labs[HEMOGLOBIN]) / 1.2, 0, 4)
     glycemic = np.clip(labs[HBA1C] - 7.0, 0, 4)
-    return (-4.6 + 0.03 * (cohort.age_at(patient, discharge_s) - 65)
-            + 0.2 * cohort.comorbidity_count(patient, discharge_s)
-            + 0.45 * renal + 0.4 * anemic + 0.3 * glycemic
-            + 0.4 * np.minimum(prior_year_stays, 3)
-            + 0.3 * cohort.frailty[patient] + 0.25 * severity + unmeasured)
+    return (
+        -4.6
+        + 0.03 * (cohort.age_at(patient, discharge_s) - 65)
+        + 0.2 * cohort.comorbidity_count(patient, discharge_s)
+        + 0.45 * renal
+        + 0.4 * anemic
+        + 0.3 * glycemic
+        + 0.4 * np.minimum(prior_year_stays, 3)
+        + 0.3 * cohort.frailty[patient]
+        + 0.25 * severity
+        + unmeasured
+    )
 
 
 def _inpatient_stays(rng: np.random.Generator, cohort: _Cohort, window: _Window) -> _Stays:
@@ -1227,12 +1469,15 @@ def _inpatient_stays(rng: np.random.Generator, cohort: _Cohort, window: _Window)
     n = cohort.size
     everyone = np.arange(n)
     years = (cohort.active_end_s - window.start_s) / YEAR
-    rate = 0.045 * np.exp(0.035 * (cohort.age_at(everyone, window.start_s) - 65)
-                         + 0.3 * cohort.comorbidity_count(everyone, window.end_s)
-                         + 0.5 * cohort.frailty)
+    rate = 0.045 * np.exp(
+        0.035 * (cohort.age_at(everyone, window.start_s) - 65)
+        + 0.3 * cohort.comorbidity_count(everyone, window.end_s)
+        + 0.5 * cohort.frailty
+    )
     patient = np.repeat(everyone, rng.poisson(rate * np.maximum(years, 0)))
-    start_s = window.start_s + (rng.random(len(patient))
-                                * (cohort.active_end_s[patient] - window.start_s)).astype(np.int64)
+    start_s = window.start_s + (rng.random(len(patient)) * (cohort.active_end_s[patient] - window.start_s)).astype(
+        np.int64
+    )
     order = np.lexsort((start_s, patient))
     patient, start_s = patient[order], start_s[order]
     crowded = ~_starts_run(patient)
@@ -1246,12 +1491,16 @@ def _inpatient_stays(rng: np.random.Generator, cohort: _Cohort, window: _Window)
     chain: list[tuple[np.ndarray, ...]] = []
     while True:
         length_of_stay = np.clip(np.round(rng.lognormal(np.log(3.2) + 0.15 * severity, 0.45)), 1, 10)
-        stop_s = (_day_start(start_s) + length_of_stay.astype(np.int64) * DAY
-                  + rng.integers(9 * HOUR, 17 * HOUR, len(patient)))
+        stop_s = (
+            _day_start(start_s)
+            + length_of_stay.astype(np.int64) * DAY
+            + rng.integers(9 * HOUR, 17 * HOUR, len(patient))
+        )
         labs = _lab_values(rng, cohort, patient, start_s, severity)
         chain.append((patient, start_s, stop_s, severity, episode, labs))
-        p = _sigmoid(_readmission_logit(cohort, patient, stop_s, labs, prior_year, severity,
-                                        rng.standard_normal(len(patient))))
+        p = _sigmoid(
+            _readmission_logit(cohort, patient, stop_s, labs, prior_year, severity, rng.standard_normal(len(patient)))
+        )
         again = (rng.random(len(patient)) < p) & (stop_s < cohort.active_end_s[patient])
         if not again.any():
             break
@@ -1260,8 +1509,7 @@ def _inpatient_stays(rng: np.random.Generator, cohort: _Cohort, window: _Window)
         start_s = _day_start(stop_s[again]) + gap_days * DAY + rng.integers(0, DAY, len(patient))
         severity = 0.5 * severity[again] + rng.normal(0, 0.87, len(patient))
 
-    patient, start_s, stop_s, severity, episode = (
-        np.concatenate([part[i] for part in chain]) for i in range(5))
+    patient, start_s, stop_s, severity, episode = (np.concatenate([part[i] for part in chain]) for i in range(5))
     labs = {code: np.concatenate([part[5][code] for part in chain]) for code in LABS}
     episode_start = np.full(episode.max(initial=-1) + 1, NEVER)
     np.minimum.at(episode_start, episode, start_s)
@@ -1272,8 +1520,13 @@ def _inpatient_stays(rng: np.random.Generator, cohort: _Cohort, window: _Window)
     too_soon = ~_starts_run(episode_patient)
     too_soon[1:] &= episode_start[1:] < episode_end[:-1] + (READMISSION_WINDOW_DAYS + 1) * DAY
     keep = ~too_soon[episode] & (stop_s < cohort.active_end_s[patient])
-    return _Stays(patient[keep], start_s[keep], stop_s[keep], severity[keep],
-                  {code: values[keep] for code, values in labs.items()})
+    return _Stays(
+        patient[keep],
+        start_s[keep],
+        stop_s[keep],
+        severity[keep],
+        {code: values[keep] for code, values in labs.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -1297,8 +1550,9 @@ class _Encounters:
         return _patient_time(self.patient, self.start_s)
 
 
-def _clinic_visits(rng: np.random.Generator, cohort: _Cohort,
-                   window: _Window) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clinic_visits(
+    rng: np.random.Generator, cohort: _Cohort, window: _Window
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Same-day visits: a yearly wellness rhythm plus Poisson-distributed problem visits whose
     rates rise with comorbidity. Returns (patient, start_s, kind)."""
     n = cohort.size
@@ -1306,26 +1560,33 @@ def _clinic_visits(rng: np.random.Generator, cohort: _Cohort,
     years = np.maximum((cohort.active_end_s - window.start_s) / YEAR, 0)
     burden = cohort.comorbidity_count(everyone, window.end_s)
     cardiopulmonary = (cohort.onset_s[CORONARY_ARTERIOSCLEROSIS] < NEVER) | (
-        cohort.onset_s[CHRONIC_OBSTRUCTIVE_BRONCHITIS] < NEVER)
+        cohort.onset_s[CHRONIC_OBSTRUCTIVE_BRONCHITIS] < NEVER
+    )
 
     grid_years = int(np.ceil((window.end_s - window.start_s) / YEAR))
     wellness_patient = np.repeat(everyone, grid_years)
     usual_day = rng.random(n) * YEAR
-    wellness_s = (window.start_s + np.tile(np.arange(grid_years), n) * YEAR
-                  + usual_day[wellness_patient] + rng.normal(0, 20 * DAY, len(wellness_patient)))
+    wellness_s = (
+        window.start_s
+        + np.tile(np.arange(grid_years), n) * YEAR
+        + usual_day[wellness_patient]
+        + rng.normal(0, 20 * DAY, len(wellness_patient))
+    )
     attended = rng.random(len(wellness_patient)) < 0.85
 
-    rates = np.stack([
-        0.6 + 0.2 * burden,  # ambulatory
-        0.1 + 0.4 * cardiopulmonary,  # outpatient
-        np.full(n, 0.08),  # urgent care
-        0.1 + 0.05 * burden + 0.1 * np.maximum(cohort.frailty, 0),  # emergency
-    ], axis=1)
+    rates = np.stack(
+        [
+            0.6 + 0.2 * burden,  # ambulatory
+            0.1 + 0.4 * cardiopulmonary,  # outpatient
+            np.full(n, 0.08),  # urgent care
+            0.1 + 0.05 * burden + 0.1 * np.maximum(cohort.frailty, 0),  # emergency
+        ],
+        axis=1,
+    )
     counts = rng.poisson(rates * years[:, None])
     visit_patient = np.repeat(np.repeat(everyone, 4), counts.ravel())
     visit_kind = np.repeat(np.tile([AMBULATORY, OUTPATIENT, URGENTCARE, EMERGENCY], n), counts.ravel())
-    visit_s = window.start_s + rng.random(len(visit_patient)) * (
-        cohort.active_end_s[visit_patient] - window.start_s)
+    visit_s = window.start_s + rng.random(len(visit_patient)) * (cohort.active_end_s[visit_patient] - window.start_s)
 
     patient = np.concatenate([wellness_patient[attended], visit_patient])
     kind = np.concatenate([np.full(attended.sum(), WELLNESS), visit_kind])
@@ -1333,8 +1594,9 @@ def _clinic_visits(rng: np.random.Generator, cohort: _Cohort,
     return patient, moment, kind
 
 
-def _visit_reasons(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray,
-                   t: np.ndarray, kind: np.ndarray) -> np.ndarray:
+def _visit_reasons(
+    rng: np.random.Generator, cohort: _Cohort, patient: np.ndarray, t: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
     """Reason (index into CONDITION_CODES, -1 none) per encounter, by class and known history."""
     column = {code: i + 1 for i, code in enumerate(CONDITION_CODES)}
     weights = np.zeros((len(patient), len(CONDITION_CODES) + 1))
@@ -1343,30 +1605,40 @@ def _visit_reasons(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarra
     rules: dict[int, dict[str | None, np.ndarray | float]] = {
         WELLNESS: {None: 1.0},
         AMBULATORY: {
-            None: 0.45, VIRAL_SINUSITIS: 0.18, ACUTE_BRONCHITIS: 0.1, STRESS: 0.05,
+            None: 0.45,
+            VIRAL_SINUSITIS: 0.18,
+            ACUTE_BRONCHITIS: 0.1,
+            STRESS: 0.05,
             **{c: 0.12 * has[c] for c in CHRONIC_CONDITIONS if c != OBESITY},
         },
         OUTPATIENT: {
-            None: 0.3, CORONARY_ARTERIOSCLEROSIS: 1.0 * has[CORONARY_ARTERIOSCLEROSIS],
+            None: 0.3,
+            CORONARY_ARTERIOSCLEROSIS: 1.0 * has[CORONARY_ARTERIOSCLEROSIS],
             CHRONIC_OBSTRUCTIVE_BRONCHITIS: 1.0 * has[CHRONIC_OBSTRUCTIVE_BRONCHITIS],
-            HYPERTENSION: 0.2 * has[HYPERTENSION], DIABETES: 0.2 * has[DIABETES],
+            HYPERTENSION: 0.2 * has[HYPERTENSION],
+            DIABETES: 0.2 * has[DIABETES],
             CHRONIC_PAIN: 0.3 * has[CHRONIC_PAIN],
         },
-        URGENTCARE: {None: 0.3, VIRAL_SINUSITIS: 0.35, ACUTE_BRONCHITIS: 0.3,
-                     CHRONIC_PAIN: 0.1 * has[CHRONIC_PAIN]},
+        URGENTCARE: {None: 0.3, VIRAL_SINUSITIS: 0.35, ACUTE_BRONCHITIS: 0.3, CHRONIC_PAIN: 0.1 * has[CHRONIC_PAIN]},
         EMERGENCY: {
-            None: 0.15, MYOCARDIAL_INFARCTION: 0.04 + 0.8 * has[CORONARY_ARTERIOSCLEROSIS],
+            None: 0.15,
+            MYOCARDIAL_INFARCTION: 0.04 + 0.8 * has[CORONARY_ARTERIOSCLEROSIS],
             HYPOXEMIA: 0.08 + 0.8 * has[CHRONIC_OBSTRUCTIVE_BRONCHITIS],
             CARDIAC_ARREST: 0.02 + 0.05 * has[CORONARY_ARTERIOSCLEROSIS],
-            DRUG_OVERDOSE: 0.05 + 0.25 * young, ACUTE_BRONCHITIS: 0.25, VIRAL_SINUSITIS: 0.1,
+            DRUG_OVERDOSE: 0.05 + 0.25 * young,
+            ACUTE_BRONCHITIS: 0.25,
+            VIRAL_SINUSITIS: 0.1,
             CHRONIC_PAIN: 0.2 * has[CHRONIC_PAIN],
         },
         INPATIENT: {
-            None: 0.2, MYOCARDIAL_INFARCTION: 0.1 + 1.2 * has[CORONARY_ARTERIOSCLEROSIS],
+            None: 0.2,
+            MYOCARDIAL_INFARCTION: 0.1 + 1.2 * has[CORONARY_ARTERIOSCLEROSIS],
             HYPOXEMIA: 0.15 + 1.2 * has[CHRONIC_OBSTRUCTIVE_BRONCHITIS],
             CARDIAC_ARREST: 0.05 + 0.1 * has[CORONARY_ARTERIOSCLEROSIS],
-            DRUG_OVERDOSE: 0.03 + 0.2 * young, ACUTE_BRONCHITIS: 0.15,
-            HYPERTENSION: 0.3 * has[HYPERTENSION], DIABETES: 0.4 * has[DIABETES],
+            DRUG_OVERDOSE: 0.03 + 0.2 * young,
+            ACUTE_BRONCHITIS: 0.15,
+            HYPERTENSION: 0.3 * has[HYPERTENSION],
+            DIABETES: 0.4 * has[DIABETES],
             CORONARY_ARTERIOSCLEROSIS: 0.6 * has[CORONARY_ARTERIOSCLEROSIS],
             CHRONIC_OBSTRUCTIVE_BRONCHITIS: 0.6 * has[CHRONIC_OBSTRUCTIVE_BRONCHITIS],
             ANEMIA: 0.3 * has[ANEMIA],
@@ -1380,30 +1652,35 @@ def _visit_reasons(rng: np.random.Generator, cohort: _Cohort, patient: np.ndarra
     return _categorical(rng, weights) - 1
 
 
-def _make_encounters(rng: np.random.Generator, cohort: _Cohort, window: _Window,
-                     sites: int) -> tuple[_Encounters, _Stays]:
+def _make_encounters(
+    rng: np.random.Generator, cohort: _Cohort, window: _Window, sites: int
+) -> tuple[_Encounters, _Stays]:
     """Clinic, emergency and inpatient encounters at the patient's home site (mostly), never
     overlapping a hospital stay, all within the extract and before death."""
     stays = _inpatient_stays(rng, cohort, window)
     patient, start_s, kind = _clinic_visits(rng, cohort, window)
-    clinic_hour = np.where(kind == EMERGENCY, rng.integers(0, 17 * HOUR, len(patient)),
-                           rng.integers(8 * HOUR, 17 * HOUR, len(patient)))
+    clinic_hour = np.where(
+        kind == EMERGENCY, rng.integers(0, 17 * HOUR, len(patient)), rng.integers(8 * HOUR, 17 * HOUR, len(patient))
+    )
     start_s = _day_start(start_s) + clinic_hour
     minutes = np.select(
         [kind == WELLNESS, kind == EMERGENCY, kind == AMBULATORY],
-        [rng.integers(15, 46, len(patient)), rng.integers(60, 361, len(patient)),
-         rng.integers(15, 61, len(patient))],
-        rng.integers(30, 121, len(patient)))
+        [rng.integers(15, 46, len(patient)), rng.integers(60, 361, len(patient)), rng.integers(15, 61, len(patient))],
+        rng.integers(30, 121, len(patient)),
+    )
     stop_s = start_s + minutes * 60
-    latest_stay = np.searchsorted(_patient_time(stays.patient, stays.start_s),
-                                  _patient_time(patient, start_s), side="right") - 1
+    latest_stay = (
+        np.searchsorted(_patient_time(stays.patient, stays.start_s), _patient_time(patient, start_s), side="right") - 1
+    )
     in_hospital = latest_stay >= 0
     stay = latest_stay[in_hospital]
     in_hospital[in_hospital] = (stays.patient[stay] == patient[in_hospital]) & (
-        stays.stop_s[stay] > start_s[in_hospital])
+        stays.stop_s[stay] > start_s[in_hospital]
+    )
     keep = (start_s >= window.start_s) & (stop_s < cohort.active_end_s[patient]) & ~in_hospital
-    clinic_severity = np.where(kind == EMERGENCY, rng.normal(-0.3, 0.8, len(patient)),
-                               rng.normal(-1.5, 0.4, len(patient)))
+    clinic_severity = np.where(
+        kind == EMERGENCY, rng.normal(-0.3, 0.8, len(patient)), rng.normal(-1.5, 0.4, len(patient))
+    )
 
     patient = np.concatenate([patient[keep], stays.patient])
     start_s = np.concatenate([start_s[keep], stays.start_s])
@@ -1415,16 +1692,22 @@ def _make_encounters(rng: np.random.Generator, cohort: _Cohort, window: _Window,
     stay = np.concatenate([np.full(keep.sum(), -1), np.arange(len(stays.patient))])[order]
 
     away = (sites > 1) & (rng.random(len(patient)) < 0.1)
-    organization = np.where(away, (cohort.site[patient] + rng.integers(1, max(sites, 2), len(patient)))
-                            % sites, cohort.site[patient])
+    organization = np.where(
+        away, (cohort.site[patient] + rng.integers(1, max(sites, 2), len(patient))) % sites, cohort.site[patient]
+    )
     band = np.array(CLASS_PROVIDER_BAND)[kind]
     first = np.array([b[1] for b in PROVIDER_BANDS])[band]
     width = np.array([b[2] for b in PROVIDER_BANDS])[band]
-    provider = (organization * PROVIDERS_PER_SITE + first
-                + (rng.random(len(patient)) * width).astype(np.int64))
+    provider = organization * PROVIDERS_PER_SITE + first + (rng.random(len(patient)) * width).astype(np.int64)
     return _Encounters(
-        patient=patient, start_s=start_s, stop_s=stop_s, kind=kind, severity=severity,
-        stay=stay, organization=organization, provider=provider,
+        patient=patient,
+        start_s=start_s,
+        stop_s=stop_s,
+        kind=kind,
+        severity=severity,
+        stay=stay,
+        organization=organization,
+        provider=provider,
         reason=_visit_reasons(rng, cohort, patient, start_s, kind),
     ), stays
 
@@ -1434,16 +1717,16 @@ def _make_encounters(rng: np.random.Generator, cohort: _Cohort, window: _Window,
 # --------------------------------------------------------------------------------------------
 
 
-def _within(encounters: _Encounters, rows: np.ndarray, rng: np.random.Generator,
-            latest_hours: float) -> np.ndarray:
+def _within(encounters: _Encounters, rows: np.ndarray, rng: np.random.Generator, latest_hours: float) -> np.ndarray:
     """A moment inside each encounter, at most ``latest_hours`` after it starts."""
     start = encounters.start_s[rows]
     latest = np.minimum(encounters.stop_s[rows], start + int(latest_hours * HOUR))
     return start + (rng.random(len(rows)) * (latest - start)).astype(np.int64)
 
 
-def _diagnoses(rng: np.random.Generator, cohort: _Cohort, encounters: _Encounters,
-               window: _Window) -> tuple[_Events, dict[str, np.ndarray]]:
+def _diagnoses(
+    rng: np.random.Generator, cohort: _Cohort, encounters: _Encounters, window: _Window
+) -> tuple[_Events, dict[str, np.ndarray]]:
     """Condition rows, and per chronic condition the encounter that first recorded it per
     patient (-1 if never) so treatment can start there."""
     events = _Events("encounter", "start_s", "stop_s", "code")
@@ -1458,29 +1741,38 @@ def _diagnoses(rng: np.random.Generator, cohort: _Cohort, encounters: _Encounter
         diagnosed_at[code] = np.full(cohort.size, -1)
         diagnosed_at[code][patient[found]] = visit[found]
         visit = visit[found]
-        events.add(encounter=visit, start_s=encounters.start_s[visit], stop_s=-1,
-                   code=CONDITION_CODES.index(code))
+        events.add(encounter=visit, start_s=encounters.start_s[visit], stop_s=-1, code=CONDITION_CODES.index(code))
 
     # Employment is a social finding recorded at the first wellness visit of working-age adults.
     wellness = np.flatnonzero(encounters.kind == WELLNESS)
     first = wellness[_starts_run(encounters.patient[wellness])]
-    employed = first[(cohort.age_at(encounters.patient[first], encounters.start_s[first]) < 65)
-                     & (rng.random(len(first)) < 0.55)]
-    events.add(encounter=employed, start_s=encounters.start_s[employed], stop_s=-1,
-               code=CONDITION_CODES.index(FULL_TIME_EMPLOYMENT))
+    employed = first[
+        (cohort.age_at(encounters.patient[first], encounters.start_s[first]) < 65) & (rng.random(len(first)) < 0.55)
+    ]
+    events.add(
+        encounter=employed,
+        start_s=encounters.start_s[employed],
+        stop_s=-1,
+        code=CONDITION_CODES.index(FULL_TIME_EMPLOYMENT),
+    )
 
     for code, (shortest, longest) in EPISODE_DAYS.items():
         visit = np.flatnonzero(encounters.reason == CONDITION_CODES.index(code))
         lasts = rng.integers(shortest, longest + 1, len(visit)) * DAY
-        resolved = np.minimum(encounters.stop_s[visit] + lasts,
-                              cohort.active_end_s[encounters.patient[visit]] - 1)
-        events.add(encounter=visit, start_s=encounters.start_s[visit], stop_s=resolved,
-                   code=CONDITION_CODES.index(code))
+        resolved = np.minimum(encounters.stop_s[visit] + lasts, cohort.active_end_s[encounters.patient[visit]] - 1)
+        events.add(
+            encounter=visit, start_s=encounters.start_s[visit], stop_s=resolved, code=CONDITION_CODES.index(code)
+        )
     return events, diagnosed_at
 
 
-def _prescriptions(rng: np.random.Generator, cohort: _Cohort, encounters: _Encounters,
-                   diagnosed_at: dict[str, np.ndarray], window: _Window) -> _Events:
+def _prescriptions(
+    rng: np.random.Generator,
+    cohort: _Cohort,
+    encounters: _Encounters,
+    diagnosed_at: dict[str, np.ndarray],
+    window: _Window,
+) -> _Events:
     """Long-term drugs started at diagnosis (stopped at death), enoxaparin during stays and
     short antibiotic / analgesic courses for acute respiratory infections."""
     events = _Events("encounter", "start_s", "stop_s", "code", "reason")
@@ -1492,27 +1784,39 @@ def _prescriptions(rng: np.random.Generator, cohort: _Cohort, encounters: _Encou
             for option, drug in enumerate(drugs):
                 chosen = visit[pick == option]
                 death_s = cohort.death_s[encounters.patient[chosen]]
-                events.add(encounter=chosen, start_s=encounters.start_s[chosen],
-                           stop_s=np.where(death_s < NEVER, death_s, -1),
-                           code=MEDICATION_CODES.index(drug),
-                           reason=CONDITION_CODES.index(condition))
+                events.add(
+                    encounter=chosen,
+                    start_s=encounters.start_s[chosen],
+                    stop_s=np.where(death_s < NEVER, death_s, -1),
+                    code=MEDICATION_CODES.index(drug),
+                    reason=CONDITION_CODES.index(condition),
+                )
 
     stays = np.flatnonzero((encounters.kind == INPATIENT) & (rng.random(len(encounters)) < 0.6))
-    events.add(encounter=stays, start_s=encounters.start_s[stays] + 2 * HOUR,
-               stop_s=encounters.stop_s[stays], code=MEDICATION_CODES.index(ENOXAPARIN),
-               reason=encounters.reason[stays])
+    events.add(
+        encounter=stays,
+        start_s=encounters.start_s[stays] + 2 * HOUR,
+        stop_s=encounters.stop_s[stays],
+        code=MEDICATION_CODES.index(ENOXAPARIN),
+        reason=encounters.reason[stays],
+    )
 
     for infection, drug, share, days in (
         (VIRAL_SINUSITIS, AMOXICILLIN_CLAVULANATE, 0.5, 10),
         (ACUTE_BRONCHITIS, AMOXICILLIN_CLAVULANATE, 0.4, 10),
         (ACUTE_BRONCHITIS, ACETAMINOPHEN, 0.5, 7),
     ):
-        visit = np.flatnonzero((encounters.reason == CONDITION_CODES.index(infection))
-                               & (rng.random(len(encounters)) < share))
-        end_s = np.minimum(encounters.start_s[visit] + days * DAY,
-                           cohort.active_end_s[encounters.patient[visit]] - 1)
-        events.add(encounter=visit, start_s=encounters.start_s[visit], stop_s=end_s,
-                   code=MEDICATION_CODES.index(drug), reason=CONDITION_CODES.index(infection))
+        visit = np.flatnonzero(
+            (encounters.reason == CONDITION_CODES.index(infection)) & (rng.random(len(encounters)) < share)
+        )
+        end_s = np.minimum(encounters.start_s[visit] + days * DAY, cohort.active_end_s[encounters.patient[visit]] - 1)
+        events.add(
+            encounter=visit,
+            start_s=encounters.start_s[visit],
+            stop_s=end_s,
+            code=MEDICATION_CODES.index(drug),
+            reason=CONDITION_CODES.index(infection),
+        )
     return events
 
 
@@ -1531,30 +1835,43 @@ def _interventions(rng: np.random.Generator, cohort: _Cohort, encounters: _Encou
         (PHYSICAL_EXAMINATION, (kind == WELLNESS) & (chance[0] < 0.9), -1),
         (DEPRESSION_SCREENING, (kind == WELLNESS) & (chance[1] < 0.4), -1),
         (CHEST_X_RAY, np.isin(kind, (EMERGENCY, INPATIENT)) & (chance[2] < 0.4), reason),
-        (ECHOCARDIOGRAPHY, (((kind == INPATIENT) & (coronary | infarction))
-                            | ((kind == OUTPATIENT) & coronary)) & (chance[3] < 0.6),
-         CONDITION_CODES.index(CORONARY_ARTERIOSCLEROSIS)),
-        (PERCUTANEOUS_CORONARY_INTERVENTION, (kind == INPATIENT) & infarction & (chance[4] < 0.5),
-         reason),
-        (CORONARY_ARTERY_BYPASS, (kind == INPATIENT) & coronary & (chance[5] < 0.05),
-         CONDITION_CODES.index(CORONARY_ARTERIOSCLEROSIS)),
-        (SPIROMETRY, (kind == OUTPATIENT) & bronchitis & (chance[0] < 0.7),
-         CONDITION_CODES.index(CHRONIC_OBSTRUCTIVE_BRONCHITIS)),
+        (
+            ECHOCARDIOGRAPHY,
+            (((kind == INPATIENT) & (coronary | infarction)) | ((kind == OUTPATIENT) & coronary)) & (chance[3] < 0.6),
+            CONDITION_CODES.index(CORONARY_ARTERIOSCLEROSIS),
+        ),
+        (PERCUTANEOUS_CORONARY_INTERVENTION, (kind == INPATIENT) & infarction & (chance[4] < 0.5), reason),
+        (
+            CORONARY_ARTERY_BYPASS,
+            (kind == INPATIENT) & coronary & (chance[5] < 0.05),
+            CONDITION_CODES.index(CORONARY_ARTERIOSCLEROSIS),
+        ),
+        (
+            SPIROMETRY,
+            (kind == OUTPATIENT) & bronchitis & (chance[0] < 0.7),
+            CONDITION_CODES.index(CHRONIC_OBSTRUCTIVE_BRONCHITIS),
+        ),
     )
     for code, selected, why in rules:
         visit = np.flatnonzero(selected)
         duration = PROCEDURES[code][2] * 60
-        begins = np.minimum(_within(encounters, visit, rng, latest_hours=6),
-                            encounters.stop_s[visit] - duration)
+        begins = np.minimum(_within(encounters, visit, rng, latest_hours=6), encounters.stop_s[visit] - duration)
         begins = np.maximum(begins, encounters.start_s[visit])
-        events.add(encounter=visit, start_s=begins,
-                   stop_s=np.minimum(begins + duration, encounters.stop_s[visit]),
-                   code=PROCEDURE_CODES.index(code), reason=np.broadcast_to(why, n)[visit])
+        events.add(
+            encounter=visit,
+            start_s=begins,
+            stop_s=np.minimum(begins + duration, encounters.stop_s[visit]),
+            code=PROCEDURE_CODES.index(code),
+            reason=np.broadcast_to(why, n)[visit],
+        )
     discharges = np.flatnonzero(kind == INPATIENT)
-    events.add(encounter=discharges, start_s=encounters.stop_s[discharges] - HOUR,
-               stop_s=encounters.stop_s[discharges] - HOUR // 2,
-               code=PROCEDURE_CODES.index(MEDICATION_RECONCILIATION),
-               reason=reason[discharges])
+    events.add(
+        encounter=discharges,
+        start_s=encounters.stop_s[discharges] - HOUR,
+        stop_s=encounters.stop_s[discharges] - HOUR // 2,
+        code=PROCEDURE_CODES.index(MEDICATION_RECONCILIATION),
+        reason=reason[discharges],
+    )
     return events
 
 
@@ -1566,13 +1883,13 @@ def _vaccinations(rng: np.random.Generator, cohort: _Cohort, encounters: _Encoun
     chance = rng.random((2, len(wellness)))
     for code, selected in (("140", chance[0] < 0.55), ("133", senior & (chance[1] < 0.08))):
         visit = wellness[selected]
-        events.add(encounter=visit, date_s=encounters.start_s[visit],
-                   code=IMMUNIZATION_CODES.index(code))
+        events.add(encounter=visit, date_s=encounters.start_s[visit], code=IMMUNIZATION_CODES.index(code))
     return events
 
 
-def _measurements(rng: np.random.Generator, cohort: _Cohort, encounters: _Encounters,
-                  stays: _Stays, drift: DriftSpec) -> _Events:
+def _measurements(
+    rng: np.random.Generator, cohort: _Cohort, encounters: _Encounters, stays: _Stays, drift: DriftSpec
+) -> _Events:
     """Vitals at every wellness, emergency and inpatient encounter; smoking status at wellness;
     lab panels where clinically plausible. Inpatient labs are the values the readmission
     model saw, so the signal in the extract is exactly the one that drove the outcome."""
@@ -1580,18 +1897,24 @@ def _measurements(rng: np.random.Generator, cohort: _Cohort, encounters: _Encoun
     kind, n = encounters.kind, len(encounters)
 
     vitals_at = np.flatnonzero(np.isin(kind, (WELLNESS, EMERGENCY, INPATIENT)))
-    vitals = _vital_values(rng, cohort, encounters.patient[vitals_at],
-                           encounters.start_s[vitals_at], encounters.severity[vitals_at])
+    vitals = _vital_values(
+        rng, cohort, encounters.patient[vitals_at], encounters.start_s[vitals_at], encounters.severity[vitals_at]
+    )
     for code, values in vitals.items():
-        events.add(encounter=vitals_at, date_s=encounters.start_s[vitals_at],
-                   code=OBSERVATION_CODES.index(code), value=values)
+        events.add(
+            encounter=vitals_at, date_s=encounters.start_s[vitals_at], code=OBSERVATION_CODES.index(code), value=values
+        )
     wellness = np.flatnonzero(kind == WELLNESS)
-    events.add(encounter=wellness, date_s=encounters.start_s[wellness],
-               code=OBSERVATION_CODES.index(SMOKING_STATUS),
-               value=cohort.smoking[encounters.patient[wellness]])
+    events.add(
+        encounter=wellness,
+        date_s=encounters.start_s[wellness],
+        code=OBSERVATION_CODES.index(SMOKING_STATUS),
+        value=cohort.smoking[encounters.patient[wellness]],
+    )
 
     glycemic = cohort.has(DIABETES, encounters.patient, encounters.start_s) | cohort.has(
-        PREDIABETES, encounters.patient, encounters.start_s)
+        PREDIABETES, encounters.patient, encounters.start_s
+    )
     lipid_disorder = cohort.has(HYPERLIPIDEMIA, encounters.patient, encounters.start_s)
     diabetes_visit = encounters.reason == CONDITION_CODES.index(DIABETES)
     chance = rng.random((4, n))
@@ -1600,8 +1923,10 @@ def _measurements(rng: np.random.Generator, cohort: _Cohort, encounters: _Encoun
         (METABOLIC_PANEL, inpatient | (emergency & (chance[0] < 0.6)) | (well & (chance[0] < 0.35))),
         (BLOOD_COUNT, inpatient | (emergency & (chance[0] < 0.6)) | (well & (chance[1] < 0.3))),
         (LIPID_PANEL, ((inpatient | well) & (chance[2] < 0.25 + 0.5 * lipid_disorder))),
-        ((HBA1C,), (inpatient & (glycemic | (chance[3] < 0.3))) | (well & glycemic & (chance[3] < 0.7))
-         | diabetes_visit),
+        (
+            (HBA1C,),
+            (inpatient & (glycemic | (chance[3] < 0.3))) | (well & glycemic & (chance[3] < 0.7)) | diabetes_visit,
+        ),
     )
     tested = np.flatnonzero(np.logical_or.reduce([selected for _, selected in panels]))
     drawn_s = _within(encounters, tested, rng, latest_hours=6)
@@ -1615,9 +1940,12 @@ def _measurements(rng: np.random.Generator, cohort: _Cohort, encounters: _Encoun
     for codes, selected in panels:
         rows = position[np.flatnonzero(selected)]
         for code in codes:
-            events.add(encounter=tested[rows], date_s=drawn_s[rows],
-                       code=OBSERVATION_CODES.index(code),
-                       value=labs[code][rows] * (1 + drift.lab_shift))
+            events.add(
+                encounter=tested[rows],
+                date_s=drawn_s[rows],
+                code=OBSERVATION_CODES.index(code),
+                value=labs[code][rows] * (1 + drift.lab_shift),
+            )
     return events
 
 
@@ -1667,75 +1995,74 @@ def _patients_table(rng: np.random.Generator, cohort: _Cohort, ids: _Identifiers
     house = _digits("000", ((0, 3, rng.integers(1, 1000, n)),))
     street = pa.array(STREETS).take(rng.integers(0, len(STREETS), n))
     dead = cohort.death_s < NEVER
-    return _table("patients", n, {
-        "Id": ids.patient,
-        "BIRTHDATE": _dates(cohort.birth_s),
-        "DEATHDATE": _dates(np.where(dead, cohort.death_s, 0), valid=dead),
-        "SSN": _digits("999-00-0000", ((4, 2, rng.integers(10, 100, n)),
-                                       (7, 4, rng.integers(0, 10_000, n)))),
-        "DRIVERS": _digits("S99900000", ((4, 5, rng.integers(0, 100_000, n)),),
-                           valid=rng.random(n) < 0.9),
-        "PASSPORT": _digits("X00000000X", ((1, 8, rng.integers(0, 10**8, n)),),
-                            valid=rng.random(n) < 0.7),
-        "PREFIX": _lookup(("Mr.", "Mrs.", "Ms."), np.where(male, 0, np.where(married_woman, 1, 2))),
-        "FIRST": numbered(name_pool, sex_offset + rng.integers(0, per_sex, n)),
-        "MIDDLE": some(numbered(name_pool, sex_offset + rng.integers(0, per_sex, n)),
-                       rng.random(n) < 0.7),
-        "LAST": numbered(pa.array(LAST_NAMES), rng.integers(0, len(LAST_NAMES), n)),
-        "MAIDEN": some(numbered(pa.array(LAST_NAMES), rng.integers(0, len(LAST_NAMES), n)),
-                       married_woman),
-        "MARITAL": _lookup(("M", "S", "D", "W"), marital),
-        "RACE": _lookup(RACES, cohort.race),
-        "ETHNICITY": _lookup(("nonhispanic", "hispanic"), cohort.hispanic),
-        "GENDER": _lookup(("F", "M"), male),
-        "BIRTHPLACE": _lookup([f"{c[0]}  {STATE}  US" for c in CITIES],
-                              rng.integers(0, len(CITIES), n)),
-        "ADDRESS": pc.binary_join_element_wise(house, street, " "),
-        "CITY": _lookup([c[0] for c in CITIES], city),
-        "STATE": _lookup((STATE,), np.zeros(n)),
-        "COUNTY": _lookup([c[1] for c in CITIES], city),
-        "FIPS": _lookup([c[2] for c in CITIES], city),
-        "ZIP": _lookup([c[3] for c in CITIES], city),
-        "LAT": np.array([c[4] for c in CITIES])[city] + rng.normal(0, 0.05, n),
-        "LON": np.array([c[5] for c in CITIES])[city] + rng.normal(0, 0.05, n),
-        "HEALTHCARE_EXPENSES": _money(rng.lognormal(11.5, 0.8, n)),
-        "HEALTHCARE_COVERAGE": _money(rng.lognormal(10.5, 1.0, n)),
-        "INCOME": np.round(rng.lognormal(10.9, 0.6, n)).astype(np.int64),
-    })
+    return _table(
+        "patients",
+        n,
+        {
+            "Id": ids.patient,
+            "BIRTHDATE": _dates(cohort.birth_s),
+            "DEATHDATE": _dates(np.where(dead, cohort.death_s, 0), valid=dead),
+            "SSN": _digits("999-00-0000", ((4, 2, rng.integers(10, 100, n)), (7, 4, rng.integers(0, 10_000, n)))),
+            "DRIVERS": _digits("S99900000", ((4, 5, rng.integers(0, 100_000, n)),), valid=rng.random(n) < 0.9),
+            "PASSPORT": _digits("X00000000X", ((1, 8, rng.integers(0, 10**8, n)),), valid=rng.random(n) < 0.7),
+            "PREFIX": _lookup(("Mr.", "Mrs.", "Ms."), np.where(male, 0, np.where(married_woman, 1, 2))),
+            "FIRST": numbered(name_pool, sex_offset + rng.integers(0, per_sex, n)),
+            "MIDDLE": some(numbered(name_pool, sex_offset + rng.integers(0, per_sex, n)), rng.random(n) < 0.7),
+            "LAST": numbered(pa.array(LAST_NAMES), rng.integers(0, len(LAST_NAMES), n)),
+            "MAIDEN": some(numbered(pa.array(LAST_NAMES), rng.integers(0, len(LAST_NAMES), n)), married_woman),
+            "MARITAL": _lookup(("M", "S", "D", "W"), marital),
+            "RACE": _lookup(RACES, cohort.race),
+            "ETHNICITY": _lookup(("nonhispanic", "hispanic"), cohort.hispanic),
+            "GENDER": _lookup(("F", "M"), male),
+            "BIRTHPLACE": _lookup([f"{c[0]}  {STATE}  US" for c in CITIES], rng.integers(0, len(CITIES), n)),
+            "ADDRESS": pc.binary_join_element_wise(house, street, " "),
+            "CITY": _lookup([c[0] for c in CITIES], city),
+            "STATE": _lookup((STATE,), np.zeros(n)),
+            "COUNTY": _lookup([c[1] for c in CITIES], city),
+            "FIPS": _lookup([c[2] for c in CITIES], city),
+            "ZIP": _lookup([c[3] for c in CITIES], city),
+            "LAT": np.array([c[4] for c in CITIES])[city] + rng.normal(0, 0.05, n),
+            "LON": np.array([c[5] for c in CITIES])[city] + rng.normal(0, 0.05, n),
+            "HEALTHCARE_EXPENSES": _money(rng.lognormal(11.5, 0.8, n)),
+            "HEALTHCARE_COVERAGE": _money(rng.lognormal(10.5, 1.0, n)),
+            "INCOME": np.round(rng.lognormal(10.9, 0.6, n)).astype(np.int64),
+        },
+    )
 
 
 def _encounter_costs(rng: np.random.Generator, encounters: _Encounters) -> np.ndarray:
     """Total claim cost: the class's base cost, per day for hospital stays, plus extras."""
     base = np.array([c[3] for c in ENCOUNTER_CLASSES])[encounters.kind]
-    days = np.where(encounters.kind == INPATIENT,
-                    np.ceil((encounters.stop_s - encounters.start_s) / DAY), 1)
+    days = np.where(encounters.kind == INPATIENT, np.ceil((encounters.stop_s - encounters.start_s) / DAY), 1)
     return _money(base * days * rng.lognormal(0.3, 0.3, len(encounters)))
 
 
-def _encounters_table(cohort: _Cohort, encounters: _Encounters, ids: _Identifiers,
-                      total_cost: np.ndarray) -> pa.Table:
+def _encounters_table(cohort: _Cohort, encounters: _Encounters, ids: _Identifiers, total_cost: np.ndarray) -> pa.Table:
     kind = encounters.kind
-    return _table("encounters", len(encounters), {
-        "Id": ids.encounter,
-        "START": _timestamps(encounters.start_s),
-        "STOP": _timestamps(encounters.stop_s),
-        "PATIENT": ids.patient.take(encounters.patient),
-        "ORGANIZATION": ids.organization.take(encounters.organization),
-        "PROVIDER": ids.provider.take(encounters.provider),
-        "PAYER": ids.payer.take(cohort.payer[encounters.patient]),
-        "ENCOUNTERCLASS": _lookup([c[0] for c in ENCOUNTER_CLASSES], kind),
-        "CODE": _lookup([c[1] for c in ENCOUNTER_CLASSES], kind),
-        "DESCRIPTION": _lookup([c[2] for c in ENCOUNTER_CLASSES], kind),
-        "BASE_ENCOUNTER_COST": np.array([c[3] for c in ENCOUNTER_CLASSES])[kind],
-        "TOTAL_CLAIM_COST": total_cost,
-        "PAYER_COVERAGE": _money(total_cost * _coverage(cohort, encounters.patient)),
-        "REASONCODE": _lookup(CONDITION_CODES, encounters.reason),
-        "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), encounters.reason),
-    })
+    return _table(
+        "encounters",
+        len(encounters),
+        {
+            "Id": ids.encounter,
+            "START": _timestamps(encounters.start_s),
+            "STOP": _timestamps(encounters.stop_s),
+            "PATIENT": ids.patient.take(encounters.patient),
+            "ORGANIZATION": ids.organization.take(encounters.organization),
+            "PROVIDER": ids.provider.take(encounters.provider),
+            "PAYER": ids.payer.take(cohort.payer[encounters.patient]),
+            "ENCOUNTERCLASS": _lookup([c[0] for c in ENCOUNTER_CLASSES], kind),
+            "CODE": _lookup([c[1] for c in ENCOUNTER_CLASSES], kind),
+            "DESCRIPTION": _lookup([c[2] for c in ENCOUNTER_CLASSES], kind),
+            "BASE_ENCOUNTER_COST": np.array([c[3] for c in ENCOUNTER_CLASSES])[kind],
+            "TOTAL_CLAIM_COST": total_cost,
+            "PAYER_COVERAGE": _money(total_cost * _coverage(cohort, encounters.patient)),
+            "REASONCODE": _lookup(CONDITION_CODES, encounters.reason),
+            "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), encounters.reason),
+        },
+    )
 
 
-def _in_visit_order(events: _Events, encounters: _Encounters,
-                    moment: str) -> dict[str, np.ndarray]:
+def _in_visit_order(events: _Events, encounters: _Encounters, moment: str) -> dict[str, np.ndarray]:
     """Event columns sorted by encounter (so by patient), time and code, as an exporter
     writes them. One packed integer key: a 3-key lexsort is 4x slower at this size."""
     visit = events["encounter"]
@@ -1747,19 +2074,24 @@ def _in_visit_order(events: _Events, encounters: _Encounters,
 def _conditions_table(events: _Events, encounters: _Encounters, ids: _Identifiers) -> pa.Table:
     rows = _in_visit_order(events, encounters, "start_s")
     visit, code, stop_s = rows["encounter"], rows["code"], rows["stop_s"]
-    return _table("conditions", len(visit), {
-        "START": _dates(rows["start_s"]),
-        "STOP": _dates(np.maximum(stop_s, 0), valid=stop_s >= 0),
-        "PATIENT": ids.patient.take(encounters.patient[visit]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "SYSTEM": _lookup((SNOMED,), np.zeros(len(visit))),
-        "CODE": _lookup(CONDITION_CODES, code),
-        "DESCRIPTION": _lookup(list(CONDITIONS.values()), code),
-    })
+    return _table(
+        "conditions",
+        len(visit),
+        {
+            "START": _dates(rows["start_s"]),
+            "STOP": _dates(np.maximum(stop_s, 0), valid=stop_s >= 0),
+            "PATIENT": ids.patient.take(encounters.patient[visit]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "SYSTEM": _lookup((SNOMED,), np.zeros(len(visit))),
+            "CODE": _lookup(CONDITION_CODES, code),
+            "DESCRIPTION": _lookup(list(CONDITIONS.values()), code),
+        },
+    )
 
 
-def _medications_table(events: _Events, cohort: _Cohort, encounters: _Encounters,
-                       ids: _Identifiers, window: _Window) -> pa.Table:
+def _medications_table(
+    events: _Events, cohort: _Cohort, encounters: _Encounters, ids: _Identifiers, window: _Window
+) -> pa.Table:
     rows = _in_visit_order(events, encounters, "start_s")
     visit, code, reason = rows["encounter"], rows["code"], rows["reason"]
     start_s, stop_s = rows["start_s"], rows["stop_s"]
@@ -1768,21 +2100,25 @@ def _medications_table(events: _Events, cohort: _Cohort, encounters: _Encounters
     dispenses = np.maximum(np.ceil((covered_until - start_s) / (30.44 * DAY)), 1).astype(np.int64)
     base_cost = np.array([m[1] for m in MEDICATIONS.values()])[code]
     total = _money(base_cost * dispenses)
-    return _table("medications", len(visit), {
-        "START": _timestamps(start_s),
-        "STOP": _timestamps(np.maximum(stop_s, 0), valid=stop_s >= 0),
-        "PATIENT": ids.patient.take(patient),
-        "PAYER": ids.payer.take(cohort.payer[patient]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "CODE": _lookup(MEDICATION_CODES, code),
-        "DESCRIPTION": _lookup([m[0] for m in MEDICATIONS.values()], code),
-        "BASE_COST": base_cost,
-        "PAYER_COVERAGE": _money(total * _coverage(cohort, patient)),
-        "DISPENSES": dispenses,
-        "TOTALCOST": total,
-        "REASONCODE": _lookup(CONDITION_CODES, reason),
-        "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), reason),
-    })
+    return _table(
+        "medications",
+        len(visit),
+        {
+            "START": _timestamps(start_s),
+            "STOP": _timestamps(np.maximum(stop_s, 0), valid=stop_s >= 0),
+            "PATIENT": ids.patient.take(patient),
+            "PAYER": ids.payer.take(cohort.payer[patient]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "CODE": _lookup(MEDICATION_CODES, code),
+            "DESCRIPTION": _lookup([m[0] for m in MEDICATIONS.values()], code),
+            "BASE_COST": base_cost,
+            "PAYER_COVERAGE": _money(total * _coverage(cohort, patient)),
+            "DISPENSES": dispenses,
+            "TOTALCOST": total,
+            "REASONCODE": _lookup(CONDITION_CODES, reason),
+            "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), reason),
+        },
+    )
 
 
 def _observations_table(events: _Events, encounters: _Encounters, ids: _Identifiers) -> pa.Table:
@@ -1793,57 +2129,70 @@ def _observations_table(events: _Events, encounters: _Encounters, ids: _Identifi
     numeric = np.flatnonzero(~text)
     worded = np.flatnonzero(text)
     # Numbers and words are formatted apart, then put back in row order.
-    values = pa.concat_arrays([
-        pc.cast(pa.array(np.round(value[numeric] * scale[numeric]) / scale[numeric]), pa.string()),
-        pa.array(SMOKING_STATUSES).take(value[worded].astype(np.int64)),
-    ])
+    values = pa.concat_arrays(
+        [
+            pc.cast(pa.array(np.round(value[numeric] * scale[numeric]) / scale[numeric]), pa.string()),
+            pa.array(SMOKING_STATUSES).take(value[worded].astype(np.int64)),
+        ]
+    )
     row_order = np.empty(len(visit), dtype=np.int64)
     row_order[np.concatenate([numeric, worded])] = np.arange(len(visit))
-    return _table("observations", len(visit), {
-        "DATE": _timestamps(rows["date_s"]),
-        "PATIENT": ids.patient.take(encounters.patient[visit]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "CATEGORY": _lookup([o[2] for o in OBSERVATIONS.values()], code),
-        "CODE": _lookup(OBSERVATION_CODES, code),
-        "DESCRIPTION": _lookup([o[0] for o in OBSERVATIONS.values()], code),
-        "VALUE": values.take(row_order),
-        "UNITS": _lookup([o[1] or None for o in OBSERVATIONS.values()], code),
-        "TYPE": _lookup(("numeric", "text"), text),
-    })
+    return _table(
+        "observations",
+        len(visit),
+        {
+            "DATE": _timestamps(rows["date_s"]),
+            "PATIENT": ids.patient.take(encounters.patient[visit]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "CATEGORY": _lookup([o[2] for o in OBSERVATIONS.values()], code),
+            "CODE": _lookup(OBSERVATION_CODES, code),
+            "DESCRIPTION": _lookup([o[0] for o in OBSERVATIONS.values()], code),
+            "VALUE": values.take(row_order),
+            "UNITS": _lookup([o[1] or None for o in OBSERVATIONS.values()], code),
+            "TYPE": _lookup(("numeric", "text"), text),
+        },
+    )
 
 
 def _procedures_table(events: _Events, encounters: _Encounters, ids: _Identifiers) -> pa.Table:
     rows = _in_visit_order(events, encounters, "start_s")
     visit, code, reason = rows["encounter"], rows["code"], rows["reason"]
-    return _table("procedures", len(visit), {
-        "START": _timestamps(rows["start_s"]),
-        "STOP": _timestamps(rows["stop_s"]),
-        "PATIENT": ids.patient.take(encounters.patient[visit]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "SYSTEM": _lookup((SNOMED,), np.zeros(len(visit))),
-        "CODE": _lookup(PROCEDURE_CODES, code),
-        "DESCRIPTION": _lookup([p[0] for p in PROCEDURES.values()], code),
-        "BASE_COST": np.array([p[1] for p in PROCEDURES.values()])[code],
-        "REASONCODE": _lookup(CONDITION_CODES, reason),
-        "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), reason),
-    })
+    return _table(
+        "procedures",
+        len(visit),
+        {
+            "START": _timestamps(rows["start_s"]),
+            "STOP": _timestamps(rows["stop_s"]),
+            "PATIENT": ids.patient.take(encounters.patient[visit]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "SYSTEM": _lookup((SNOMED,), np.zeros(len(visit))),
+            "CODE": _lookup(PROCEDURE_CODES, code),
+            "DESCRIPTION": _lookup([p[0] for p in PROCEDURES.values()], code),
+            "BASE_COST": np.array([p[1] for p in PROCEDURES.values()])[code],
+            "REASONCODE": _lookup(CONDITION_CODES, reason),
+            "REASONDESCRIPTION": _lookup(list(CONDITIONS.values()), reason),
+        },
+    )
 
 
 def _immunizations_table(events: _Events, encounters: _Encounters, ids: _Identifiers) -> pa.Table:
     rows = _in_visit_order(events, encounters, "date_s")
     visit, code = rows["encounter"], rows["code"]
-    return _table("immunizations", len(visit), {
-        "DATE": _timestamps(rows["date_s"]),
-        "PATIENT": ids.patient.take(encounters.patient[visit]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "CODE": _lookup(IMMUNIZATION_CODES, code),
-        "DESCRIPTION": _lookup([i[0] for i in IMMUNIZATIONS.values()], code),
-        "BASE_COST": np.array([i[1] for i in IMMUNIZATIONS.values()])[code],
-    })
+    return _table(
+        "immunizations",
+        len(visit),
+        {
+            "DATE": _timestamps(rows["date_s"]),
+            "PATIENT": ids.patient.take(encounters.patient[visit]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "CODE": _lookup(IMMUNIZATION_CODES, code),
+            "DESCRIPTION": _lookup([i[0] for i in IMMUNIZATIONS.values()], code),
+            "BASE_COST": np.array([i[1] for i in IMMUNIZATIONS.values()])[code],
+        },
+    )
 
 
-def _allergies_table(rng: np.random.Generator, encounters: _Encounters,
-                     ids: _Identifiers) -> pa.Table:
+def _allergies_table(rng: np.random.Generator, encounters: _Encounters, ids: _Identifiers) -> pa.Table:
     """A few known allergies, recorded at the patient's first encounter of the extract."""
     first = np.flatnonzero(_starts_run(encounters.patient))
     visit = first[rng.random(len(first)) < 0.06]
@@ -1852,43 +2201,60 @@ def _allergies_table(rng: np.random.Generator, encounters: _Encounters,
     def field(i: int) -> pa.Array:
         return _lookup([a[i] for a in ALLERGIES], allergy)
 
-    return _table("allergies", len(visit), {
-        "START": _dates(encounters.start_s[visit]),
-        "PATIENT": ids.patient.take(encounters.patient[visit]),
-        "ENCOUNTER": ids.encounter.take(visit),
-        "CODE": field(0), "SYSTEM": field(1), "DESCRIPTION": field(2), "TYPE": field(3),
-        "CATEGORY": field(4), "REACTION1": field(5), "DESCRIPTION1": field(6),
-        "SEVERITY1": field(7),
-    })
+    return _table(
+        "allergies",
+        len(visit),
+        {
+            "START": _dates(encounters.start_s[visit]),
+            "PATIENT": ids.patient.take(encounters.patient[visit]),
+            "ENCOUNTER": ids.encounter.take(visit),
+            "CODE": field(0),
+            "SYSTEM": field(1),
+            "DESCRIPTION": field(2),
+            "TYPE": field(3),
+            "CATEGORY": field(4),
+            "REACTION1": field(5),
+            "DESCRIPTION1": field(6),
+            "SEVERITY1": field(7),
+        },
+    )
 
 
-def _site_tables(rng: np.random.Generator, encounters: _Encounters, ids: _Identifiers,
-                 total_cost: np.ndarray, procedure_visits: np.ndarray) -> tuple[pa.Table, pa.Table]:
+def _site_tables(
+    rng: np.random.Generator,
+    encounters: _Encounters,
+    ids: _Identifiers,
+    total_cost: np.ndarray,
+    procedure_visits: np.ndarray,
+) -> tuple[pa.Table, pa.Table]:
     """Organizations (the sites) and their providers, with utilisation counted from the data."""
     sites = len(ids.organization)
     site = np.arange(sites)
     city = site % len(CITIES)
     street = _digits("000", ((0, 3, rng.integers(1, 1000, sites)),))
-    address = pc.binary_join_element_wise(
-        street, pa.array(STREETS).take(rng.integers(0, len(STREETS), sites)), " ")
+    address = pc.binary_join_element_wise(street, pa.array(STREETS).take(rng.integers(0, len(STREETS), sites)), " ")
     lat = np.array([c[4] for c in CITIES])[city]
     lon = np.array([c[5] for c in CITIES])[city]
-    organizations = _table("organizations", sites, {
-        "Id": ids.organization,
-        "NAME": pa.array([f"{CITIES[s % len(CITIES)][0]} {SITE_KINDS[s // len(CITIES) % 3]}"
-                          for s in site]),
-        "ADDRESS": address,
-        "CITY": _lookup([c[0] for c in CITIES], city),
-        "STATE": _lookup((STATE_CODE,), np.zeros(sites)),
-        "ZIP": _lookup([c[3] for c in CITIES], city),
-        "LAT": lat,
-        "LON": lon,
-        "PHONE": _digits("617-000-0000", ((4, 3, rng.integers(200, 1000, sites)),
-                                          (8, 4, rng.integers(0, 10_000, sites)))),
-        "REVENUE": _money(np.bincount(encounters.organization, total_cost, sites)),
-        "UTILIZATION": np.bincount(encounters.organization, minlength=sites),
-        "NPI": _digits("0000000000", ((0, 10, rng.integers(10**9, 10**10, sites)),)),
-    })
+    organizations = _table(
+        "organizations",
+        sites,
+        {
+            "Id": ids.organization,
+            "NAME": pa.array([f"{CITIES[s % len(CITIES)][0]} {SITE_KINDS[s // len(CITIES) % 3]}" for s in site]),
+            "ADDRESS": address,
+            "CITY": _lookup([c[0] for c in CITIES], city),
+            "STATE": _lookup((STATE_CODE,), np.zeros(sites)),
+            "ZIP": _lookup([c[3] for c in CITIES], city),
+            "LAT": lat,
+            "LON": lon,
+            "PHONE": _digits(
+                "617-000-0000", ((4, 3, rng.integers(200, 1000, sites)), (8, 4, rng.integers(0, 10_000, sites)))
+            ),
+            "REVENUE": _money(np.bincount(encounters.organization, total_cost, sites)),
+            "UTILIZATION": np.bincount(encounters.organization, minlength=sites),
+            "NPI": _digits("0000000000", ((0, 10, rng.integers(10**9, 10**10, sites)),)),
+        },
+    )
 
     count = sites * PROVIDERS_PER_SITE
     works_at = np.repeat(site, PROVIDERS_PER_SITE)
@@ -1896,31 +2262,42 @@ def _site_tables(rng: np.random.Generator, encounters: _Encounters, ids: _Identi
     band = np.searchsorted([b[1] for b in PROVIDER_BANDS], slot, side="right") - 1
     male = rng.random(count) < 0.5
     first = pa.array(MALE_FIRST_NAMES + FEMALE_FIRST_NAMES).take(
-        np.where(male, 0, len(MALE_FIRST_NAMES)) + rng.integers(0, len(MALE_FIRST_NAMES), count))
+        np.where(male, 0, len(MALE_FIRST_NAMES)) + rng.integers(0, len(MALE_FIRST_NAMES), count)
+    )
     last = pa.array(LAST_NAMES).take(rng.integers(0, len(LAST_NAMES), count))
-    providers = _table("providers", count, {
-        "Id": ids.provider,
-        "ORGANIZATION": ids.organization.take(works_at),
-        "NAME": pc.binary_join_element_wise(first, last, " "),
-        "GENDER": _lookup(("F", "M"), male),
-        "SPECIALITY": _lookup([b[0] for b in PROVIDER_BANDS], band),
-        "ADDRESS": address.take(works_at),
-        "CITY": _lookup([c[0] for c in CITIES], city[works_at]),
-        "STATE": _lookup((STATE_CODE,), np.zeros(count)),
-        "ZIP": _lookup([c[3] for c in CITIES], city[works_at]),
-        "LAT": lat[works_at],
-        "LON": lon[works_at],
-        "ENCOUNTERS": np.bincount(encounters.provider, minlength=count),
-        "PROCEDURES": np.bincount(encounters.provider[procedure_visits], minlength=count),
-        "NPI": _digits("0000000000", ((0, 10, rng.integers(10**9, 10**10, count)),)),
-    })
+    providers = _table(
+        "providers",
+        count,
+        {
+            "Id": ids.provider,
+            "ORGANIZATION": ids.organization.take(works_at),
+            "NAME": pc.binary_join_element_wise(first, last, " "),
+            "GENDER": _lookup(("F", "M"), male),
+            "SPECIALITY": _lookup([b[0] for b in PROVIDER_BANDS], band),
+            "ADDRESS": address.take(works_at),
+            "CITY": _lookup([c[0] for c in CITIES], city[works_at]),
+            "STATE": _lookup((STATE_CODE,), np.zeros(count)),
+            "ZIP": _lookup([c[3] for c in CITIES], city[works_at]),
+            "LAT": lat[works_at],
+            "LON": lon[works_at],
+            "ENCOUNTERS": np.bincount(encounters.provider, minlength=count),
+            "PROCEDURES": np.bincount(encounters.provider[procedure_visits], minlength=count),
+            "NPI": _digits("0000000000", ((0, 10, rng.integers(10**9, 10**10, count)),)),
+        },
+    )
     return organizations, providers
 
 
-def _payer_tables(cohort: _Cohort, encounters: _Encounters, ids: _Identifiers,
-                  patients: pa.Table, window: _Window, total_cost: np.ndarray,
-                  member_ids: pa.Array, billed_visits: dict[str, np.ndarray],
-                  ) -> tuple[pa.Table, pa.Table]:
+def _payer_tables(
+    cohort: _Cohort,
+    encounters: _Encounters,
+    ids: _Identifiers,
+    patients: pa.Table,
+    window: _Window,
+    total_cost: np.ndarray,
+    member_ids: pa.Array,
+    billed_visits: dict[str, np.ndarray],
+) -> tuple[pa.Table, pa.Table]:
     """Payers with coverage totals, and one plan per patient for their time in the extract.
     ``billed_visits`` holds, per billed event kind, the encounter of every event."""
     payers = len(PAYERS)
@@ -1932,36 +2309,53 @@ def _payer_tables(cohort: _Cohort, encounters: _Encounters, ids: _Identifiers,
 
     payer_of_visit = cohort.payer[encounters.patient]
     coverage = _coverage(cohort, encounters.patient)
-    member_months = np.bincount(cohort.payer, np.maximum(cohort.active_end_s - window.start_s, 0)
-                                / (30.44 * DAY), payers)
+    member_months = np.bincount(
+        cohort.payer, np.maximum(cohort.active_end_s - window.start_s, 0) / (30.44 * DAY), payers
+    )
     counts = {}
     for kind, visits in {"ENCOUNTERS": np.arange(len(encounters)), **billed_visits}.items():
         counts[f"COVERED_{kind}"], counts[f"UNCOVERED_{kind}"] = split(visits)
-    payer_table = _table("payers", payers, {
-        "Id": ids.payer,
-        **{column: pa.array([p[i] for p in PAYERS], type=pa.string()) for column, i in (
-            ("NAME", 0), ("OWNERSHIP", 1), ("ADDRESS", 3), ("CITY", 4),
-            ("STATE_HEADQUARTERED", 5), ("ZIP", 6), ("PHONE", 7))},
-        "AMOUNT_COVERED": _money(np.bincount(payer_of_visit, total_cost * coverage, payers)),
-        "AMOUNT_UNCOVERED": _money(np.bincount(payer_of_visit, total_cost * (1 - coverage), payers)),
-        "REVENUE": _money(member_months * 310.0 * covered),
-        **counts,
-        "UNIQUE_CUSTOMERS": np.bincount(cohort.payer, minlength=payers),
-        "QOLS_AVG": np.full(payers, 0.85),
-        "MEMBER_MONTHS": np.round(member_months).astype(np.int64),
-    })
+    payer_table = _table(
+        "payers",
+        payers,
+        {
+            "Id": ids.payer,
+            **{
+                column: pa.array([p[i] for p in PAYERS], type=pa.string())
+                for column, i in (
+                    ("NAME", 0),
+                    ("OWNERSHIP", 1),
+                    ("ADDRESS", 3),
+                    ("CITY", 4),
+                    ("STATE_HEADQUARTERED", 5),
+                    ("ZIP", 6),
+                    ("PHONE", 7),
+                )
+            },
+            "AMOUNT_COVERED": _money(np.bincount(payer_of_visit, total_cost * coverage, payers)),
+            "AMOUNT_UNCOVERED": _money(np.bincount(payer_of_visit, total_cost * (1 - coverage), payers)),
+            "REVENUE": _money(member_months * 310.0 * covered),
+            **counts,
+            "UNIQUE_CUSTOMERS": np.bincount(cohort.payer, minlength=payers),
+            "QOLS_AVG": np.full(payers, 0.85),
+            "MEMBER_MONTHS": np.round(member_months).astype(np.int64),
+        },
+    )
 
     n = cohort.size
-    transitions = _table("payer_transitions", n, {
-        "PATIENT": ids.patient,
-        "MEMBERID": member_ids,
-        "START_DATE": _timestamps(np.full(n, window.start_s)),
-        "END_DATE": _timestamps(cohort.active_end_s - 1),
-        "PAYER": ids.payer.take(cohort.payer),
-        "PLAN_OWNERSHIP": _lookup(("Self",), np.zeros(n)),
-        "OWNER_NAME": pc.binary_join_element_wise(
-            patients["FIRST"], patients["LAST"], " ").combine_chunks(),
-    })
+    transitions = _table(
+        "payer_transitions",
+        n,
+        {
+            "PATIENT": ids.patient,
+            "MEMBERID": member_ids,
+            "START_DATE": _timestamps(np.full(n, window.start_s)),
+            "END_DATE": _timestamps(cohort.active_end_s - 1),
+            "PAYER": ids.payer.take(cohort.payer),
+            "PLAN_OWNERSHIP": _lookup(("Self",), np.zeros(n)),
+            "OWNER_NAME": pc.binary_join_element_wise(patients["FIRST"], patients["LAST"], " ").combine_chunks(),
+        },
+    )
     return payer_table, transitions
 
 
@@ -1972,7 +2366,8 @@ def _generate_tables(n: int, seed: int, sites: int, window: _Window, drift: Drif
     model (e.g. drift) changes, and keep each stage reproducible on its own.
     """
     naming, population, utilisation, clinical, identity = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    )
     cohort = _make_cohort(population, n, sites, window, drift)
     encounters, stays = _make_encounters(utilisation, cohort, window, sites)
     ids = _Identifiers(
@@ -2004,11 +2399,21 @@ def _generate_tables(n: int, seed: int, sites: int, window: _Window, drift: Drif
         "devices": _table("devices", 0, {}),
     }
     tables["organizations"], tables["providers"] = _site_tables(
-        identity, encounters, ids, total_cost, interventions["encounter"])
+        identity, encounters, ids, total_cost, interventions["encounter"]
+    )
     tables["payers"], tables["payer_transitions"] = _payer_tables(
-        cohort, encounters, ids, tables["patients"], window, total_cost, member_ids,
-        {"MEDICATIONS": prescriptions["encounter"], "PROCEDURES": interventions["encounter"],
-         "IMMUNIZATIONS": vaccinations["encounter"]},
+        cohort,
+        encounters,
+        ids,
+        tables["patients"],
+        window,
+        total_cost,
+        member_ids,
+        {
+            "MEDICATIONS": prescriptions["encounter"],
+            "PROCEDURES": interventions["encounter"],
+            "IMMUNIZATIONS": vaccinations["encounter"],
+        },
     )
     return tables
 

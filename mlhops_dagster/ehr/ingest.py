@@ -33,8 +33,14 @@ from mlhops_dagster.governance.pseudonymise import register_pseudonym_udf
 RAW_SCHEMA = "raw"
 
 _SQL_TYPES = {
-    "id": "VARCHAR", "ref": "VARCHAR", "pseudo": "VARCHAR", "text": "VARCHAR",
-    "date": "DATE", "timestamp": "TIMESTAMP", "integer": "BIGINT", "number": "DOUBLE",
+    "id": "VARCHAR",
+    "ref": "VARCHAR",
+    "pseudo": "VARCHAR",
+    "text": "VARCHAR",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
 }
 _PSEUDONYM_KIND = {"id": "patient", "patient": "patient", "encounter": "encounter"}
 _PARSED_TYPES = ("date", "timestamp", "integer", "number")
@@ -114,8 +120,7 @@ def resolve_columns(spec: ExtractFile, header: list[str], path: Path) -> dict[st
         if found is None and column.required:
             accepted = " or ".join(column.headers)
             raise ExtractContractError(
-                f"{path.name} in {path.parent} has no column {accepted} (required); "
-                f"header was: {', '.join(header)}"
+                f"{path.name} in {path.parent} has no column {accepted} (required); header was: {', '.join(header)}"
             )
         resolved[column.name] = found
     return resolved
@@ -163,8 +168,10 @@ def _parse_expr(column: Column, raw: str) -> str:
         if column.year_means:
             month_day = "1, 1" if column.year_means == "start" else "12, 31"
             year = f"WHEN regexp_full_match({raw}, '\\d{{4}}') THEN make_date(CAST({raw} AS INTEGER), {month_day}) "
-        return (f"CASE {year}WHEN regexp_full_match({raw}, '\\d{{4}}-\\d{{2}}-\\d{{2}}(T.*)?') "
-                f"THEN TRY_CAST(left({raw}, 10) AS DATE) END")
+        return (
+            f"CASE {year}WHEN regexp_full_match({raw}, '\\d{{4}}-\\d{{2}}-\\d{{2}}(T.*)?') "
+            f"THEN TRY_CAST(left({raw}, 10) AS DATE) END"
+        )
     if column.type == "timestamp":
         return f"TRY_CAST({raw} AS TIMESTAMP)"
     if column.type == "integer":
@@ -191,8 +198,14 @@ def _kind(spec: ExtractFile, column: Column) -> str:
 class _FileLoader:
     """Stages, checks and loads one file; kept as a class so each step stays readable."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
-                 spec: ExtractFile, columns: dict[str, str | None]) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        folder: Path,
+        extract_id: str,
+        spec: ExtractFile,
+        columns: dict[str, str | None],
+    ) -> None:
         self.con, self.folder, self.extract_id, self.spec, self.columns = con, folder, extract_id, spec, columns
         self.stage = f"stage_{spec.name}"
         self.checked = f"checked_{spec.name}"
@@ -200,9 +213,7 @@ class _FileLoader:
 
     def stage_file(self) -> None:
         """Read allow-listed columns as text; malformed records land in a reject table with their line."""
-        select = ", ".join(
-            f"{_quote(h)} AS {c}" if h else f"NULL::VARCHAR AS {c}" for c, h in self.columns.items()
-        )
+        select = ", ".join(f"{_quote(h)} AS {c}" if h else f"NULL::VARCHAR AS {c}" for c, h in self.columns.items())
         path = str(self.folder / self.spec.file_name)
         self.con.execute(f"DROP TABLE IF EXISTS rej_{self.spec.name}; DROP TABLE IF EXISTS rejscan_{self.spec.name}")
         self.con.execute(
@@ -243,7 +254,10 @@ class _FileLoader:
         """Type every column and give each row that cannot be loaded a reason."""
         typed = [f"{_parse_expr(c, 's.' + c.name)} AS {c.name}" for c in self.spec.columns]
         if self.spec.name == "observations":
-            typed = [self._redacted_value() if c.name == "value" else t for c, t in zip(self.spec.columns, typed, strict=True)]
+            typed = [
+                self._redacted_value() if c.name == "value" else t
+                for c, t in zip(self.spec.columns, typed, strict=True)
+            ]
         reasons = []
         for c in self.spec.columns:
             header = self.columns[c.name] or c.headers[0]
@@ -276,8 +290,11 @@ class _FileLoader:
     def _redacted_value(self) -> str:
         """VALUE as loaded: NULL for identifier-bearing questions (their answer is an address), counted."""
         codes = ", ".join(f"'{code}'" for code in sorted(IDENTIFYING_OBSERVATION_CODES))
-        self.report.values_redacted = int(self.con.execute(
-            f"SELECT count(*) FROM {self.stage} WHERE code IN ({codes}) AND value IS NOT NULL").fetchall()[0][0])
+        self.report.values_redacted = int(
+            self.con.execute(
+                f"SELECT count(*) FROM {self.stage} WHERE code IN ({codes}) AND value IS NOT NULL"
+            ).fetchall()[0][0]
+        )
         return f"CASE WHEN s.code IN ({codes}) THEN NULL ELSE s.value END AS value"
 
     def _flag_duplicates(self) -> None:
@@ -322,7 +339,9 @@ class _FileLoader:
         )
         self._quarantine(pseudo_cols)
         self.report.rows_loaded = self._count(f"{self.checked} WHERE reason IS NULL")
-        self.report.rows_quarantined = self._count(f"{self.checked} WHERE reason IS NOT NULL") + len(self.rejected_lines)
+        self.report.rows_quarantined = self._count(f"{self.checked} WHERE reason IS NOT NULL") + len(
+            self.rejected_lines
+        )
         self.report.rows_read = self.report.rows_loaded + self.report.rows_quarantined
         return self.report
 
@@ -364,8 +383,10 @@ def _build_pseudonym_map(con: duckdb.DuckDBPyConnection, loaders: list[_FileLoad
     for loader in loaders:
         for c in loader.spec.columns:
             if c.type == "pseudo":
-                parts.append(f"SELECT '{_kind(loader.spec, c)}' AS kind, {_raw_text(c, 't')} AS source_id "
-                             f"FROM {loader.checked} t")
+                parts.append(
+                    f"SELECT '{_kind(loader.spec, c)}' AS kind, {_raw_text(c, 't')} AS source_id "
+                    f"FROM {loader.checked} t"
+                )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pseudonym_map AS SELECT kind, source_id, pseudonym(kind, source_id) AS pseudonym "
         f"FROM (SELECT DISTINCT kind, source_id FROM ({' UNION ALL '.join(parts)}) WHERE source_id IS NOT NULL)"
@@ -393,13 +414,21 @@ def ingest_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str
     return _load_extract(con, folder, extract_id, column_maps, ignored)
 
 
-def _load_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
-                  column_maps: dict[str, dict[str, str | None]], ignored: list[str]) -> ExtractLoad:
+def _load_extract(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    extract_id: str,
+    column_maps: dict[str, dict[str, str | None]],
+    ignored: list[str],
+) -> ExtractLoad:
     try:
         # Staging and checks work on temp tables outside the transaction: DuckDB gives rows written
         # inside a transaction provisional row ids, and the row id is what recovers file order.
-        loaders = [_FileLoader(con, folder, extract_id, spec, column_maps[spec.name])
-                   for spec in FILES if spec.name in column_maps]
+        loaders = [
+            _FileLoader(con, folder, extract_id, spec, column_maps[spec.name])
+            for spec in FILES
+            if spec.name in column_maps
+        ]
         files = {spec.name: FileLoad(spec.name, present=False) for spec in FILES if spec.name not in column_maps}
         for loader in loaders:
             loader.stage_file()
@@ -429,8 +458,15 @@ def _load_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
             con.execute(f"DELETE FROM {RAW_SCHEMA}.extract_manifest WHERE extract_id = ?", [extract_id])
             con.execute(
                 f"INSERT INTO {RAW_SCHEMA}.extract_manifest VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
-                [extract_id, result.period_start, result.period_end, result.rows_read, result.rows_loaded,
-                 result.rows_quarantined, json.dumps(result.as_dict(), default=str)],
+                [
+                    extract_id,
+                    result.period_start,
+                    result.period_end,
+                    result.rows_read,
+                    result.rows_loaded,
+                    result.rows_quarantined,
+                    json.dumps(result.as_dict(), default=str),
+                ],
             )
             con.execute("COMMIT")
         except Exception:
@@ -439,4 +475,3 @@ def _load_extract(con: duckdb.DuckDBPyConnection, folder: Path, extract_id: str,
         return result
     finally:
         _drop_temp_tables(con)
-

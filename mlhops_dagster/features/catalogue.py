@@ -109,8 +109,11 @@ def monitored_features(columns: Sequence[str]) -> list[str]:
     column (317 columns: 46 s and a 24 MB report per extract at demo size). Left out: the
     180/30-day variants, the age-group flags (age itself is kept) and the per-concept flags.
     """
-    return [c for c in columns if not (c.endswith(_SHORT_WINDOW_SUFFIXES) or c.startswith("age_group_")
-                                       or _SPARSE_FLAG_ID.match(c))]
+    return [
+        c
+        for c in columns
+        if not (c.endswith(_SHORT_WINDOW_SUFFIXES) or c.startswith("age_group_") or _SPARSE_FLAG_ID.match(c))
+    ]
 
 
 @dataclass(frozen=True)
@@ -136,12 +139,18 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         if not _FEATURE_ID.match(self.id):
             raise ValueError(f"feature id {self.id!r} must be lower-case snake_case")
-        if self.window is not None and (not isinstance(self.window, int) or isinstance(self.window, bool)
-                                        or self.window <= 0):
+        if self.window is not None and (
+            not isinstance(self.window, int) or isinstance(self.window, bool) or self.window <= 0
+        ):
             raise ValueError(f"feature {self.id!r}: window must be a positive number of days or None")
-        expected = {"demographic": {"person"}, "event_flag": set(EVENT_SOURCES), "visit_count": {"visit_occurrence"},
-                    "measurement": {"measurement"}, "distinct_concepts": {*EVENT_SOURCES, "measurement"},
-                    "charlson": {"condition_occurrence"}}[self.kind]
+        expected = {
+            "demographic": {"person"},
+            "event_flag": set(EVENT_SOURCES),
+            "visit_count": {"visit_occurrence"},
+            "measurement": {"measurement"},
+            "distinct_concepts": {*EVENT_SOURCES, "measurement"},
+            "charlson": {"condition_occurrence"},
+        }[self.kind]
         if self.source not in expected:
             raise ValueError(f"feature {self.id!r}: unknown source {self.source!r} for kind {self.kind!r}")
         if self.kind == "demographic" and not self.expression:
@@ -172,8 +181,12 @@ class ConceptGroup:
 
 
 PROCEDURE_GROUPS: tuple[ConceptGroup, ...] = (
-    ConceptGroup("coronary_revascularisation", "coronary revascularisation (PCI 4216130, CABG 4336464)",
-                 "procedure_occurrence", (4216130, 4336464)),
+    ConceptGroup(
+        "coronary_revascularisation",
+        "coronary revascularisation (PCI 4216130, CABG 4336464)",
+        "procedure_occurrence",
+        (4216130, 4336464),
+    ),
     ConceptGroup("echocardiography", "echocardiography (4230911)", "procedure_occurrence", (4230911,)),
     ConceptGroup("chest_xray", "plain chest X-ray (4163872)", "procedure_occurrence", (4163872,)),
 )
@@ -232,9 +245,14 @@ class SparseConcepts:
         """The flag of one concept in one window."""
         prefix = EVENT_SOURCES[source]
         label = f"concept {concept_id}" + (f" ({name})" if name else "")
-        return FeatureSpec(f"{prefix}_{int(concept_id)}_{window_suffix(window)}",
-                           f"{source} record of {label} active in the window (kept by prevalence)",
-                           "event_flag", source, (int(concept_id),), window)
+        return FeatureSpec(
+            f"{prefix}_{int(concept_id)}_{window_suffix(window)}",
+            f"{source} record of {label} active in the window (kept by prevalence)",
+            "event_flag",
+            source,
+            (int(concept_id),),
+            window,
+        )
 
 
 DEFAULT_SPARSE = SparseConcepts()
@@ -249,36 +267,73 @@ def _demographics(task: PredictionTask) -> list[FeatureSpec]:
     specs = [demo("age_at_index", "Age in full years at the index date", "c.age_at_index")]
     top = 100 if task.max_age is None else task.max_age
     for low in range(task.min_age // 5 * 5, min(top, 95) + 1, 5):
-        specs.append(demo(f"age_group_{low}_{low + 4}", f"1 if aged {low}-{low + 4} at index",
-                          f"CASE WHEN c.age_at_index BETWEEN {low} AND {low + 4} THEN 1 ELSE 0 END"))
+        specs.append(
+            demo(
+                f"age_group_{low}_{low + 4}",
+                f"1 if aged {low}-{low + 4} at index",
+                f"CASE WHEN c.age_at_index BETWEEN {low} AND {low + 4} THEN 1 ELSE 0 END",
+            )
+        )
     if top >= 100:
-        specs.append(demo("age_group_100_plus", "1 if aged 100 or more at index",
-                          "CASE WHEN c.age_at_index >= 100 THEN 1 ELSE 0 END"))
+        specs.append(
+            demo(
+                "age_group_100_plus",
+                "1 if aged 100 or more at index",
+                "CASE WHEN c.age_at_index >= 100 THEN 1 ELSE 0 END",
+            )
+        )
     known = ", ".join(str(r) for r in _KNOWN_RACES)
     specs += [
-        demo("sex_male", "1 if gender_concept_id is 8507 (male)", "CASE WHEN c.gender_concept_id = 8507 THEN 1 ELSE 0 END"),
-        demo("race_white", "1 if race_concept_id is 8527 (White)", "CASE WHEN c.race_concept_id = 8527 THEN 1 ELSE 0 END"),
-        demo("race_black", "1 if race_concept_id is 8516 (Black)", "CASE WHEN c.race_concept_id = 8516 THEN 1 ELSE 0 END"),
-        demo("race_asian", "1 if race_concept_id is 8515 (Asian)", "CASE WHEN c.race_concept_id = 8515 THEN 1 ELSE 0 END"),
-        demo("race_other", "1 if race is none of White/Black/Asian (incl. 0 = unknown)",
-             f"CASE WHEN c.race_concept_id IN ({known}) THEN 0 ELSE 1 END"),
-        demo("ethnicity_hispanic", "1 if ethnicity_concept_id is 38003563 (Hispanic or Latino)",
-             "CASE WHEN c.ethnicity_concept_id = 38003563 THEN 1 ELSE 0 END"),
+        demo(
+            "sex_male",
+            "1 if gender_concept_id is 8507 (male)",
+            "CASE WHEN c.gender_concept_id = 8507 THEN 1 ELSE 0 END",
+        ),
+        demo(
+            "race_white", "1 if race_concept_id is 8527 (White)", "CASE WHEN c.race_concept_id = 8527 THEN 1 ELSE 0 END"
+        ),
+        demo(
+            "race_black", "1 if race_concept_id is 8516 (Black)", "CASE WHEN c.race_concept_id = 8516 THEN 1 ELSE 0 END"
+        ),
+        demo(
+            "race_asian", "1 if race_concept_id is 8515 (Asian)", "CASE WHEN c.race_concept_id = 8515 THEN 1 ELSE 0 END"
+        ),
+        demo(
+            "race_other",
+            "1 if race is none of White/Black/Asian (incl. 0 = unknown)",
+            f"CASE WHEN c.race_concept_id IN ({known}) THEN 0 ELSE 1 END",
+        ),
+        demo(
+            "ethnicity_hispanic",
+            "1 if ethnicity_concept_id is 38003563 (Hispanic or Latino)",
+            "CASE WHEN c.ethnicity_concept_id = 38003563 THEN 1 ELSE 0 END",
+        ),
         demo("index_month", "Calendar month of the index date (1-12)", "month(c.index_date)"),
         demo("index_year", "Calendar year of the index date", "year(c.index_date)"),
     ]
     if task.index.domain == "visit" and task.index.date == "visit_end":
-        specs.append(demo("length_of_stay_days", "Index stay length in days (discharge date - admission date)",
-                          "date_diff('day', c.visit_start_date, c.index_date)"))
+        specs.append(
+            demo(
+                "length_of_stay_days",
+                "Index stay length in days (discharge date - admission date)",
+                "date_diff('day', c.visit_start_date, c.index_date)",
+            )
+        )
     return specs
 
 
-_VISIT_TYPES = (("inpatient", "inpatient stays (9201, 262)", (9201, 262)),
-                ("er", "ER visits (9203, 262)", (9203, 262)),
-                ("outpatient", "outpatient visits (9202)", (9202,)))
+_VISIT_TYPES = (
+    ("inpatient", "inpatient stays (9201, 262)", (9201, 262)),
+    ("er", "ER visits (9203, 262)", (9203, 262)),
+    ("outpatient", "outpatient visits (9202)", (9202,)),
+)
 
-_DISTINCT = (("conditions", "condition_occurrence"), ("drugs", "drug_exposure"),
-             ("procedures", "procedure_occurrence"), ("measurements", "measurement"))
+_DISTINCT = (
+    ("conditions", "condition_occurrence"),
+    ("drugs", "drug_exposure"),
+    ("procedures", "procedure_occurrence"),
+    ("measurements", "measurement"),
+)
 
 
 def _groups() -> list[ConceptGroup]:
@@ -295,29 +350,67 @@ def default_catalogue(task: PredictionTask) -> tuple[FeatureSpec, ...]:
         prefix = EVENT_SOURCES[group.table]
         for window in WINDOWS:
             where = "any time before index" if window is None else f"in the {window} days before index"
-            specs.append(FeatureSpec(f"{prefix}_{group.id}_{window_suffix(window)}",
-                                     f"{group.description[0].upper()}{group.description[1:]}: a record active {where}",
-                                     "event_flag", group.table, group.concept_ids, window))
+            specs.append(
+                FeatureSpec(
+                    f"{prefix}_{group.id}_{window_suffix(window)}",
+                    f"{group.description[0].upper()}{group.description[1:]}: a record active {where}",
+                    "event_flag",
+                    group.table,
+                    group.concept_ids,
+                    window,
+                )
+            )
     for name, description, concepts in _VISIT_TYPES:
         for window in WINDOWS:
             where = "before" if window is None else f"in the {window} days before"
-            specs.append(FeatureSpec(f"visits_{name}_{window_suffix(window)}",
-                                     f"Number of {description} started {where} index (not the index visit)",
-                                     "visit_count", "visit_occurrence", concepts, window))
+            specs.append(
+                FeatureSpec(
+                    f"visits_{name}_{window_suffix(window)}",
+                    f"Number of {description} started {where} index (not the index visit)",
+                    "visit_count",
+                    "visit_occurrence",
+                    concepts,
+                    window,
+                )
+            )
     for lab in MEASUREMENT_ELEMENTS:
         unit = lab.unit or "its scale"
-        for stat, what in (("latest", f"Latest {lab.description} ({unit})"), ("min", f"Lowest {lab.description} ({unit})"),
-                           ("max", f"Highest {lab.description} ({unit})"),
-                           ("count", f"Number of plausible {lab.description} values")):
-            specs.append(FeatureSpec(f"lab_{lab.id}_{stat}_365d",
-                                     f"{what} in the 365 days before index (data element {lab.id}: units harmonised, "
-                                     "implausible values excluded)", "measurement", "measurement", lab.concept_ids,
-                                     365, stat=stat))
+        for stat, what in (
+            ("latest", f"Latest {lab.description} ({unit})"),
+            ("min", f"Lowest {lab.description} ({unit})"),
+            ("max", f"Highest {lab.description} ({unit})"),
+            ("count", f"Number of plausible {lab.description} values"),
+        ):
+            specs.append(
+                FeatureSpec(
+                    f"lab_{lab.id}_{stat}_365d",
+                    f"{what} in the 365 days before index (data element {lab.id}: units harmonised, "
+                    "implausible values excluded)",
+                    "measurement",
+                    "measurement",
+                    lab.concept_ids,
+                    365,
+                    stat=stat,
+                )
+            )
     for name, source in _DISTINCT:
-        specs.append(FeatureSpec(f"n_{name}_365d", f"Distinct {source} concepts with a record in the 365 days "
-                                 "before index", "distinct_concepts", source, window=365))
-    specs.append(FeatureSpec("charlson_index", "Charlson comorbidity index (Deyo weights) from condition records "
-                             "before index", "charlson", "condition_occurrence"))
+        specs.append(
+            FeatureSpec(
+                f"n_{name}_365d",
+                f"Distinct {source} concepts with a record in the 365 days before index",
+                "distinct_concepts",
+                source,
+                window=365,
+            )
+        )
+    specs.append(
+        FeatureSpec(
+            "charlson_index",
+            "Charlson comorbidity index (Deyo weights) from condition records before index",
+            "charlson",
+            "condition_occurrence",
+        )
+    )
     ids = [s.id for s in specs]
     assert len(ids) == len(set(ids)), "duplicate feature ids"
     return tuple(specs)

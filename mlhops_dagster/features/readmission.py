@@ -63,8 +63,17 @@ from mlhops_dagster.quality.elements import MEASUREMENT_COLUMNS, element_values_
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-CDM_INPUT_TABLES = ("person", "visit_occurrence", "condition_occurrence", "drug_exposure", "procedure_occurrence",
-                    "measurement", "observation", "death", "observation_period")
+CDM_INPUT_TABLES = (
+    "person",
+    "visit_occurrence",
+    "condition_occurrence",
+    "drug_exposure",
+    "procedure_occurrence",
+    "measurement",
+    "observation",
+    "death",
+    "observation_period",
+)
 """The CDM tables the tasks and the catalogue read: a PostgreSQL snapshot copies these, their
 data-quality checks gate the features, and a site's own CDM must provide them."""
 
@@ -116,18 +125,30 @@ class _Source:
 
 
 _SOURCES: dict[str, _Source] = {
-    "condition_occurrence": _Source("condition_concept_id", "condition_start_date", "condition_end_date",
-                                    null_end_is_ongoing=True),
+    "condition_occurrence": _Source(
+        "condition_concept_id", "condition_start_date", "condition_end_date", null_end_is_ongoing=True
+    ),
     "drug_exposure": _Source("drug_concept_id", "drug_exposure_start_date", "drug_exposure_end_date"),
     "procedure_occurrence": _Source("procedure_concept_id", "procedure_date", "procedure_end_date", end_optional=True),
     "observation": _Source("observation_concept_id", "observation_date"),
     "measurement": _Source("measurement_concept_id", "measurement_date"),
     "visit_occurrence": _Source("visit_concept_id", "visit_start_date", "visit_end_date"),
 }
-_DOMAIN_TABLE = {"condition": "condition_occurrence", "drug": "drug_exposure", "procedure": "procedure_occurrence",
-                 "observation": "observation", "visit": "visit_occurrence"}
-_ALIAS = {"condition_occurrence": "cond", "drug_exposure": "drug", "procedure_occurrence": "proc",
-          "observation": "obs", "measurement": "meas", "visit_occurrence": "visit"}
+_DOMAIN_TABLE = {
+    "condition": "condition_occurrence",
+    "drug": "drug_exposure",
+    "procedure": "procedure_occurrence",
+    "observation": "observation",
+    "visit": "visit_occurrence",
+}
+_ALIAS = {
+    "condition_occurrence": "cond",
+    "drug_exposure": "drug",
+    "procedure_occurrence": "proc",
+    "observation": "obs",
+    "measurement": "meas",
+    "visit_occurrence": "visit",
+}
 
 
 def _quote(identifier: str) -> str:
@@ -157,8 +178,9 @@ def _table_columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set
 _PERSON_REQUIRED = ("person_id", "gender_concept_id", "race_concept_id", "ethnicity_concept_id", "year_of_birth")
 
 
-def _required_columns(features: Sequence[FeatureSpec], task: PredictionTask,
-                      sparse: SparseConcepts | None) -> dict[str, set[str]]:
+def _required_columns(
+    features: Sequence[FeatureSpec], task: PredictionTask, sparse: SparseConcepts | None
+) -> dict[str, set[str]]:
     required: dict[str, set[str]] = {"person": set(_PERSON_REQUIRED), "death": {"person_id", "death_date"}}
 
     def need(table: str, *cols: str) -> None:
@@ -300,11 +322,19 @@ def _cohort_ctes(task: PredictionTask, s: str, available: dict[str, set[str]]) -
     if task.max_age is not None:
         age_ok += f" AND age_at_index <= {int(task.max_age)}"
     eligible = " AND ".join(
-        ["dates_ok", f"({age_ok})", "alive", "washout_ok",
-         *(f"NOT {_quote('excluded_' + e.name)}" for e in task.exclusions)])
+        [
+            "dates_ok",
+            f"({age_ok})",
+            "alive",
+            "washout_ok",
+            *(f"NOT {_quote('excluded_' + e.name)}" for e in task.exclusions),
+        ]
+    )
     first_rank = (
         f"CASE WHEN {eligible} THEN row_number() OVER (PARTITION BY person_id, ({eligible}) "
-        "ORDER BY index_date, row_id) END" if task.first_only else "1"
+        "ORDER BY index_date, row_id) END"
+        if task.first_only
+        else "1"
     )
     return f"""
 index_events AS (
@@ -417,8 +447,7 @@ def _source_base(source: str, s: str, available: dict[str, set[str]], horizon: i
     extra, where = "", ""
     if source == "visit_occurrence":
         extra = ", x.visit_occurrence_id"
-        where = (" AND x.visit_occurrence_id IS DISTINCT FROM c.visit_occurrence_id"
-                 f" AND {start} < c.visit_start_date")
+        where = f" AND x.visit_occurrence_id IS DISTINCT FROM c.visit_occurrence_id AND {start} < c.visit_start_date"
     return f"""SELECT c.row_id, x.{src.concept} AS concept_id, {_gap(start)} AS start_gap,
            {_gap(active)} AS active_gap{extra}
     FROM cohort c
@@ -480,8 +509,11 @@ def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, s
                 out.ctes.append(f"b_mraw AS MATERIALIZED (\n    {_source_base(source, s, available, horizon)}\n)")
         else:
             # flags count records still active in the window, whatever their start: no horizon for them
-            horizon = None if any(sp.window is None or sp.kind in ("event_flag", "charlson") for sp in specs) else max(
-                sp.window for sp in specs)
+            horizon = (
+                None
+                if any(sp.window is None or sp.kind in ("event_flag", "charlson") for sp in specs)
+                else max(sp.window for sp in specs)
+            )
             out.ctes.append(f"{base} AS MATERIALIZED (\n    {_source_base(source, s, available, horizon)}\n)")
         # concept sets of this source -> keys
         keys: dict[tuple[int, ...], str] = {}
@@ -493,19 +525,25 @@ def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, s
                 keys.setdefault(tuple(cat.concept_ids), f"k{len(keys)}")
         if keys:
             values = ", ".join(f"({_text(k)}, {int(c)})" for ids, k in keys.items() for c in ids)
-            windows = sorted({sp.window for sp in specs if sp.kind in ("visit_count", "measurement")},
-                             key=lambda w: -1 if w is None else w)
+            windows = sorted(
+                {sp.window for sp in specs if sp.kind in ("visit_count", "measurement")},
+                key=lambda w: -1 if w is None else w,
+            )
             aggs = ["min(b.active_gap) AS active_gap"] if source != "measurement" else []
             if source == "visit_occurrence":
-                aggs += [f"count(DISTINCT b.visit_occurrence_id) FILTER (WHERE {_within(w, 'b.start_gap')}) "
-                         f"AS n_{_win(w)}" for w in windows]
+                aggs += [
+                    f"count(DISTINCT b.visit_occurrence_id) FILTER (WHERE {_within(w, 'b.start_gap')}) AS n_{_win(w)}"
+                    for w in windows
+                ]
             if source == "measurement":
                 for w in windows:
                     cond = _within(w, "b.start_gap")
-                    aggs += [f"arg_max(b.value, b.order_key) FILTER (WHERE {cond}) AS latest_{_win(w)}",
-                             f"min(b.value) FILTER (WHERE {cond}) AS min_{_win(w)}",
-                             f"max(b.value) FILTER (WHERE {cond}) AS max_{_win(w)}",
-                             f"count(*) FILTER (WHERE {cond}) AS count_{_win(w)}"]
+                    aggs += [
+                        f"arg_max(b.value, b.order_key) FILTER (WHERE {cond}) AS latest_{_win(w)}",
+                        f"min(b.value) FILTER (WHERE {cond}) AS min_{_win(w)}",
+                        f"max(b.value) FILTER (WHERE {cond}) AS max_{_win(w)}",
+                        f"count(*) FILTER (WHERE {cond}) AS count_{_win(w)}",
+                    ]
             out.ctes.append(f"""{keyed} AS (
     SELECT b.row_id, k.key, {", ".join(aggs)}
     FROM {base} b
@@ -518,23 +556,32 @@ def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, s
                     continue
                 key = _text(keys[tuple(spec.concept_ids)])
                 if spec.kind == "event_flag":
-                    value = "1" if spec.window is None else f"CASE WHEN active_gap <= {int(spec.window)} THEN 1 ELSE 0 END"
+                    value = (
+                        "1" if spec.window is None else f"CASE WHEN active_gap <= {int(spec.window)} THEN 1 ELSE 0 END"
+                    )
                 elif spec.kind == "visit_count":
                     value = f"n_{_win(spec.window)}"
                 else:
                     value = f"{spec.stat}_{_win(spec.window)}"
                 pivots.append(f"MAX(CASE WHEN key = {key} THEN {value} END) AS {_quote(spec.id)}")
             if any(sp.kind == "charlson" for sp in specs):
-                pivots += [f"MAX(CASE WHEN key = {_text(keys[tuple(cat.concept_ids)])} THEN 1 END) "
-                           f"AS {_quote('charlson_' + cat.id)}" for cat in charlson]
-            out.ctes.append(f"{pivot} AS (\n    SELECT row_id,\n        " + ",\n        ".join(pivots)
-                            + f"\n    FROM {keyed}\n    GROUP BY row_id\n)")
+                pivots += [
+                    f"MAX(CASE WHEN key = {_text(keys[tuple(cat.concept_ids)])} THEN 1 END) "
+                    f"AS {_quote('charlson_' + cat.id)}"
+                    for cat in charlson
+                ]
+            out.ctes.append(
+                f"{pivot} AS (\n    SELECT row_id,\n        "
+                + ",\n        ".join(pivots)
+                + f"\n    FROM {keyed}\n    GROUP BY row_id\n)"
+            )
             out.joins.append(f"LEFT JOIN {pivot} ON {pivot}.row_id = c.row_id")
         distinct = [sp for sp in specs if sp.kind == "distinct_concepts"]
         if distinct:
             rows_from = "b_mraw" if source == "measurement" else base
-            counts = ", ".join(f"count(DISTINCT concept_id) FILTER (WHERE {_within(sp.window)}) AS {_quote(sp.id)}"
-                               for sp in distinct)
+            counts = ", ".join(
+                f"count(DISTINCT concept_id) FILTER (WHERE {_within(sp.window)}) AS {_quote(sp.id)}" for sp in distinct
+            )
             out.ctes.append(f"{rowagg} AS (\n    SELECT row_id, {counts}\n    FROM {rows_from}\n    GROUP BY row_id\n)")
             out.joins.append(f"LEFT JOIN {rowagg} ON {rowagg}.row_id = c.row_id")
         for spec in specs:
@@ -554,7 +601,9 @@ def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, s
                         continue
                     lighter = next((c for c in charlson if c.id == cat.supersedes), None)
                     if lighter is not None:
-                        terms.append(f"GREATEST({cat.weight} * {present[cat.id]}, {lighter.weight} * {present[lighter.id]})")
+                        terms.append(
+                            f"GREATEST({cat.weight} * {present[cat.id]}, {lighter.weight} * {present[lighter.id]})"
+                        )
                     else:
                         terms.append(f"{cat.weight} * {present[cat.id]}")
                 out.columns[spec.id] = f"CAST({' + '.join(terms) or '0'} AS INTEGER)"
@@ -564,8 +613,13 @@ def _feature_sql(features: Sequence[FeatureSpec], s: str, available: dict[str, s
     return out
 
 
-def _check_inputs(con: duckdb.DuckDBPyConnection, task: PredictionTask, cdm_schema: str,
-                  features: Sequence[FeatureSpec], sparse: SparseConcepts | None = None):
+def _check_inputs(
+    con: duckdb.DuckDBPyConnection,
+    task: PredictionTask,
+    cdm_schema: str,
+    features: Sequence[FeatureSpec],
+    sparse: SparseConcepts | None = None,
+):
     if not _IDENTIFIER.match(cdm_schema):
         raise ValueError(f"cdm_schema must be a plain SQL identifier, got {cdm_schema!r}")
     ids = [f.id for f in features]
@@ -621,11 +675,16 @@ def _concept_names(con: duckdb.DuckDBPyConnection, cdm_schema: str, concept_ids:
     if not concept_ids:
         return {}
     for schema in (cdm_schema, "vocab"):
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                          "AND table_name = 'concept' AND table_catalog = current_database()", [schema]).fetchall()
+        has = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = 'concept' AND table_catalog = current_database()",
+            [schema],
+        ).fetchall()
         if has[0][0]:
-            rows = con.execute(f"SELECT concept_id, concept_name FROM {_quote(schema)}.concept "
-                               f"WHERE concept_id IN ({_ids(sorted(concept_ids))})").fetchall()
+            rows = con.execute(
+                f"SELECT concept_id, concept_name FROM {_quote(schema)}.concept "
+                f"WHERE concept_id IN ({_ids(sorted(concept_ids))})"
+            ).fetchall()
             return {int(cid): str(name) for cid, name in rows}
     return {}
 
@@ -649,11 +708,17 @@ def sparse_concept_features(
             counts.append(
                 f"SELECT {_text(src)} AS source, concept_id, CAST({_win(w) if w else 'NULL'} AS INTEGER) AS window_days, "
                 f"count(DISTINCT row_id) AS n_events FROM b_{_ALIAS[src]} "
-                f"WHERE {_within(w, 'active_gap')} GROUP BY concept_id")
+                f"WHERE {_within(w, 'active_gap')} GROUP BY concept_id"
+            )
     if not counts:
         return [], pd.DataFrame(columns=["source", "concept_id", "window", "n_events", "prevalence", "kept"])
-    sql = (f"WITH {_cohort_ctes(task, s, available)},\n" + ",\n".join(bases)
-           + "\nSELECT *, (SELECT count(*) FROM cohort) AS n_cohort FROM (\n" + "\nUNION ALL\n".join(counts) + ") t")
+    sql = (
+        f"WITH {_cohort_ctes(task, s, available)},\n"
+        + ",\n".join(bases)
+        + "\nSELECT *, (SELECT count(*) FROM cohort) AS n_cohort FROM (\n"
+        + "\nUNION ALL\n".join(counts)
+        + ") t"
+    )
     frame = con.execute(sql).df()
     n_cohort = int(frame["n_cohort"].iloc[0]) if len(frame) else 0
     frame = frame.drop(columns="n_cohort").rename(columns={"window_days": "window"})
@@ -663,12 +728,16 @@ def sparse_concept_features(
     window_order = {w: i for i, w in enumerate(sparse.windows)}
     frame["_source_order"] = frame["source"].map({src: i for i, src in enumerate(sparse.sources)})
     frame["_window_order"] = [window_order[w] for w in frame["window"]]
-    frame = frame.sort_values(["_source_order", "concept_id", "_window_order"]).drop(
-        columns=["_source_order", "_window_order"]).reset_index(drop=True)
+    frame = (
+        frame.sort_values(["_source_order", "concept_id", "_window_order"])
+        .drop(columns=["_source_order", "_window_order"])
+        .reset_index(drop=True)
+    )
     kept = frame[frame["kept"]]
     names = _concept_names(con, cdm_schema, {int(c) for c in kept["concept_id"]})
-    specs = [sparse.spec(r.source, int(r.concept_id), r.window, names.get(int(r.concept_id)))
-             for r in kept.itertuples()]
+    specs = [
+        sparse.spec(r.source, int(r.concept_id), r.window, names.get(int(r.concept_id))) for r in kept.itertuples()
+    ]
     return specs, frame
 
 
@@ -778,8 +847,13 @@ def temporal_split(features: pd.DataFrame, test_fraction: float = 0.25, date_col
     return pd.Series(split, index=features.index, dtype=object, name="split")
 
 
-def person_split(features: pd.DataFrame, test_fraction: float = 0.25, seed: int = 42,
-                 label_column: str = LABEL_COLUMN, person_column: str = "person_id") -> pd.Series:
+def person_split(
+    features: pd.DataFrame,
+    test_fraction: float = 0.25,
+    seed: int = 42,
+    label_column: str = LABEL_COLUMN,
+    person_column: str = "person_id",
+) -> pd.Series:
     """Label each row ``"train"`` or ``"test"`` by person: all rows of a person land on one side.
 
     Persons are split with scikit-learn's ``train_test_split`` (fixed ``seed``), stratified by
@@ -801,14 +875,14 @@ def person_split(features: pd.DataFrame, test_fraction: float = 0.25, seed: int 
     n_test = min(max(1, round(test_fraction * len(persons))), len(persons) - 1)
     if stratify is not None:  # each class needs a place on both sides
         n_test = min(max(n_test, len(classes)), len(persons) - len(classes))
-    _, test_persons = train_test_split(persons.index.to_numpy(), test_size=n_test, random_state=seed,
-                                       stratify=stratify)
+    _, test_persons = train_test_split(persons.index.to_numpy(), test_size=n_test, random_state=seed, stratify=stratify)
     split = np.where(features[person_column].isin(set(test_persons.tolist())), "test", "train")
     return pd.Series(split, index=features.index, dtype=object, name="split")
 
 
-def split_features(features: pd.DataFrame, method: SplitMethod = "temporal", test_fraction: float = 0.25,
-                   seed: int = 42) -> pd.Series:
+def split_features(
+    features: pd.DataFrame, method: SplitMethod = "temporal", test_fraction: float = 0.25, seed: int = 42
+) -> pd.Series:
     """The ``split`` column by ``method``: ``"temporal"`` (default) or ``"person"``."""
     if method == "temporal":
         return temporal_split(features, test_fraction)

@@ -184,10 +184,12 @@ class PredictionTask(_Frozen):
         age = f"age {self.min_age}-{self.max_age if self.max_age is not None else ''}"
         excl = ", ".join(e.name for e in self.exclusions) or "none"
         tar = self.time_at_risk
-        return (f"{self.name}: index {index}, {age}, prior observation {self.prior_observation_days} d, "
-                f"{'first event only' if self.first_only else 'all events'}, exclusions: {excl}; "
-                f"outcome {self.outcome.domain} {list(self.outcome.concept_ids)} in days "
-                f"[{tar.start_day}, {tar.end_day}]; full follow-up required: {self.require_full_follow_up}")
+        return (
+            f"{self.name}: index {index}, {age}, prior observation {self.prior_observation_days} d, "
+            f"{'first event only' if self.first_only else 'all events'}, exclusions: {excl}; "
+            f"outcome {self.outcome.domain} {list(self.outcome.concept_ids)} in days "
+            f"[{tar.start_day}, {tar.end_day}]; full follow-up required: {self.require_full_follow_up}"
+        )
 
 
 INPATIENT_VISITS: ConceptIds = (9201, 262)

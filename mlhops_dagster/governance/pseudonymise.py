@@ -22,9 +22,7 @@ class PseudonymKeyError(ValueError):
 
 def check_key(key: str | None) -> bytes:
     if not key or len(key) < MIN_KEY_LENGTH:
-        raise PseudonymKeyError(
-            f"MLHOPS_PSEUDONYM_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters"
-        )
+        raise PseudonymKeyError(f"MLHOPS_PSEUDONYM_KEY must be set to a secret of at least {MIN_KEY_LENGTH} characters")
     return key.encode()
 
 
@@ -45,6 +43,10 @@ def register_pseudonym_udf(con: duckdb.DuckDBPyConnection, key: str) -> None:
     with contextlib.suppress(duckdb.InvalidInputException):  # first registration on this connection
         con.remove_function("pseudonym")
     con.create_function(
-        "pseudonym", _udf, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
-        duckdb.sqltype("VARCHAR"), null_handling="special", side_effects=False,
+        "pseudonym",
+        _udf,
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        null_handling="special",
+        side_effects=False,
     )

@@ -29,18 +29,38 @@ DEFAULT_INTENDED_USE = (
     "new extract."
 )
 HEADLINE_METRICS = (
-    ("AUROC", "auroc"), ("AUPRC", "auprc"), ("Brier score", "brier"), ("Scaled Brier", "scaled_brier"),
+    ("AUROC", "auroc"),
+    ("AUPRC", "auprc"),
+    ("Brier score", "brier"),
+    ("Scaled Brier", "scaled_brier"),
 )
 POINT_METRICS = (
-    ("Calibration slope", "calibration_slope"), ("Calibration in the large", "calibration_in_the_large"),
-    ("E-avg", "e_avg"), ("E90", "e90"), ("ECE", "ece"), ("Sensitivity at the operating threshold", "fixed_sensitivity"),
-    ("PPV at the operating threshold", "fixed_ppv"), ("Net benefit at the operating threshold",
-                                                      "net_benefit_model_at_threshold"),
-    ("Worst subgroup AUROC gap", "subgroup_worst_auroc_gap"), ("Test rows", "n"), ("Test positives", "n_positive"),
+    ("Calibration slope", "calibration_slope"),
+    ("Calibration in the large", "calibration_in_the_large"),
+    ("E-avg", "e_avg"),
+    ("E90", "e90"),
+    ("ECE", "ece"),
+    ("Sensitivity at the operating threshold", "fixed_sensitivity"),
+    ("PPV at the operating threshold", "fixed_ppv"),
+    ("Net benefit at the operating threshold", "net_benefit_model_at_threshold"),
+    ("Worst subgroup AUROC gap", "subgroup_worst_auroc_gap"),
+    ("Test rows", "n"),
+    ("Test positives", "n_positive"),
 )
 _COUNTS = frozenset({"n", "n_positive"})
-SECTIONS = ("Intended use", "Task definition", "Training data", "Model details", "Performance", "Subgroups",
-            "Calibration", "Ethical considerations", "Privacy", "Data quality", "Lineage")
+SECTIONS = (
+    "Intended use",
+    "Task definition",
+    "Training data",
+    "Model details",
+    "Performance",
+    "Subgroups",
+    "Calibration",
+    "Ethical considerations",
+    "Privacy",
+    "Data quality",
+    "Lineage",
+)
 
 
 @dataclass(frozen=True)
@@ -92,17 +112,29 @@ def parity_gaps(subgroups: list[Mapping[str, Any]], limit: float) -> list[dict[s
     overall_auroc = _number(overall.get("auroc")) if overall else None
     out = []
     for attribute in dict.fromkeys(r["attribute"] for r in subgroups if r.get("attribute") != "overall"):
-        ok = [r for r in subgroups if r["attribute"] == attribute and r.get("status") == "ok"
-              and _number(r.get("auroc")) is not None]
+        ok = [
+            r
+            for r in subgroups
+            if r["attribute"] == attribute and r.get("status") == "ok" and _number(r.get("auroc")) is not None
+        ]
         if not ok or overall_auroc is None:
             out.append({"attribute": attribute, "worst_group": None, "auroc_gap": None, "flagged": False})
             continue
         worst = min(ok, key=lambda r: float(r["auroc"]))
         gap = overall_auroc - float(worst["auroc"])
-        ratios = {k: min((v for r in ok if (v := _number(r.get(f"{k}_ratio"))) is not None), default=None)
-                  for k in ("sensitivity", "ppv", "oe_ratio")}
-        out.append({"attribute": attribute, "worst_group": str(worst["group"]), "auroc_gap": gap,
-                    "flagged": gap > limit, **{f"min_{k}_ratio": v for k, v in ratios.items()}})
+        ratios = {
+            k: min((v for r in ok if (v := _number(r.get(f"{k}_ratio"))) is not None), default=None)
+            for k in ("sensitivity", "ppv", "oe_ratio")
+        }
+        out.append(
+            {
+                "attribute": attribute,
+                "worst_group": str(worst["group"]),
+                "auroc_gap": gap,
+                "flagged": gap > limit,
+                **{f"min_{k}_ratio": v for k, v in ratios.items()},
+            }
+        )
     return out
 
 
@@ -135,10 +167,12 @@ def _table(header: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
 def summary_line(card: ModelCard) -> str:
     """One sentence for the registry version's description."""
     m = card.metrics
-    text = (f"{card.family} for {card.task_name}: test AUROC {_fmt(m.get('auroc'))} "
-            f"(95% CI {_fmt(m.get('auroc_ci_low'))}–{_fmt(m.get('auroc_ci_high'))}), calibration slope "
-            f"{_fmt(m.get('calibration_slope'), 2)}, trained on {card.train_rows:,} index events "
-            f"({card.train_index_dates[0]} – {card.train_index_dates[1]})")
+    text = (
+        f"{card.family} for {card.task_name}: test AUROC {_fmt(m.get('auroc'))} "
+        f"(95% CI {_fmt(m.get('auroc_ci_low'))}–{_fmt(m.get('auroc_ci_high'))}), calibration slope "
+        f"{_fmt(m.get('calibration_slope'), 2)}, trained on {card.train_rows:,} index events "
+        f"({card.train_index_dates[0]} – {card.train_index_dates[1]})"
+    )
     if card.privacy and "epsilon_spent" in card.privacy:
         text += f", DP ε {_fmt(card.privacy['epsilon_spent'], 2)}"
     return text + "."
@@ -147,51 +181,97 @@ def summary_line(card: ModelCard) -> str:
 def render_markdown(card: ModelCard) -> str:
     """The card as markdown (sections in :data:`SECTIONS` order)."""
     m = card.metrics
-    out = [f"# Model card: {_cell(card.model_name)} version {_cell(card.version)}", "",
-           f"_{_cell(summary_line(card))}_", "", "## Intended use", "", card.intended_use, ""]
+    out = [
+        f"# Model card: {_cell(card.model_name)} version {_cell(card.version)}",
+        "",
+        f"_{_cell(summary_line(card))}_",
+        "",
+        "## Intended use",
+        "",
+        card.intended_use,
+        "",
+    ]
 
     out += ["## Task definition", ""]
-    out += _table(["field", "value"], [
-        ("task", card.task_name), ("description", card.task_description or "–"),
-        ("definition (cohort, index, time-at-risk, outcome)", card.task_definition or "–"),
-    ])
+    out += _table(
+        ["field", "value"],
+        [
+            ("task", card.task_name),
+            ("description", card.task_description or "–"),
+            ("definition (cohort, index, time-at-risk, outcome)", card.task_definition or "–"),
+        ],
+    )
 
     out += ["## Training data", ""]
     positives_rate = card.positives / card.cohort_size if card.cohort_size else float("nan")
-    out += _table(["field", "value"], [
-        ("extracts", ", ".join(card.extract_ids) or "not recorded (an existing CDM, not extracts)"),
-        ("cohort size (index events)", f"{card.cohort_size:,}"),
-        ("positives", f"{card.positives:,} ({_fmt(positives_rate)})"),
-        ("training split", f"{card.train_rows:,} rows, index dates {card.train_index_dates[0]} – "
-                           f"{card.train_index_dates[1]}"),
-        ("test split", f"{card.test_rows:,} rows, index dates {card.test_index_dates[0]} – "
-                       f"{card.test_index_dates[1]}"),
-    ])
+    out += _table(
+        ["field", "value"],
+        [
+            ("extracts", ", ".join(card.extract_ids) or "not recorded (an existing CDM, not extracts)"),
+            ("cohort size (index events)", f"{card.cohort_size:,}"),
+            ("positives", f"{card.positives:,} ({_fmt(positives_rate)})"),
+            (
+                "training split",
+                f"{card.train_rows:,} rows, index dates {card.train_index_dates[0]} – {card.train_index_dates[1]}",
+            ),
+            (
+                "test split",
+                f"{card.test_rows:,} rows, index dates {card.test_index_dates[0]} – {card.test_index_dates[1]}",
+            ),
+        ],
+    )
     if card.demographics:
         out += ["Demographics of the training split:", ""]
-        out += _table(["attribute", "group", "rows"], [
-            (attribute, group, f"{count:,}") for attribute, groups in card.demographics.items()
-            for group, count in groups.items()])
+        out += _table(
+            ["attribute", "group", "rows"],
+            [
+                (attribute, group, f"{count:,}")
+                for attribute, groups in card.demographics.items()
+                for group, count in groups.items()
+            ],
+        )
 
     out += ["## Model details", ""]
     out += _table(["field", "value"], [("family", card.family), ("input features", card.n_features)])
     out += _table(["parameter", "value"], sorted((str(k), v) for k, v in card.params.items()))
 
-    out += ["## Performance", "", "On the held-out test split (later index dates than training); 95% bootstrap "
-            "confidence intervals.", ""]
-    out += _table(["metric", "value", "95% CI"], [
-        (label, _fmt(m.get(key)), f"{_fmt(m.get(f'{key}_ci_low'))} – {_fmt(m.get(f'{key}_ci_high'))}")
-        for label, key in HEADLINE_METRICS])
-    out += _table(["metric", "value"], [(label, _fmt(m.get(key), 0 if key in _COUNTS else 3))
-                                        for label, key in POINT_METRICS if key in m])
+    out += [
+        "## Performance",
+        "",
+        "On the held-out test split (later index dates than training); 95% bootstrap confidence intervals.",
+        "",
+    ]
+    out += _table(
+        ["metric", "value", "95% CI"],
+        [
+            (label, _fmt(m.get(key)), f"{_fmt(m.get(f'{key}_ci_low'))} – {_fmt(m.get(f'{key}_ci_high'))}")
+            for label, key in HEADLINE_METRICS
+        ],
+    )
+    out += _table(
+        ["metric", "value"],
+        [(label, _fmt(m.get(key), 0 if key in _COUNTS else 3)) for label, key in POINT_METRICS if key in m],
+    )
 
     out += ["## Subgroups", ""]
     if card.subgroups:
-        out += _table(["attribute", "group", "n", "status", "prevalence", "AUROC", "AUROC ratio", "O/E",
-                       "sensitivity"], [
-            (r.get("attribute"), r.get("group"), _fmt(r.get("n"), 0), r.get("status"), _fmt(r.get("prevalence")),
-             _fmt(r.get("auroc")), _fmt(r.get("auroc_ratio"), 2), _fmt(r.get("oe_ratio"), 2),
-             _fmt(r.get("sensitivity"))) for r in card.subgroups])
+        out += _table(
+            ["attribute", "group", "n", "status", "prevalence", "AUROC", "AUROC ratio", "O/E", "sensitivity"],
+            [
+                (
+                    r.get("attribute"),
+                    r.get("group"),
+                    _fmt(r.get("n"), 0),
+                    r.get("status"),
+                    _fmt(r.get("prevalence")),
+                    _fmt(r.get("auroc")),
+                    _fmt(r.get("auroc_ratio"), 2),
+                    _fmt(r.get("oe_ratio"), 2),
+                    _fmt(r.get("sensitivity")),
+                )
+                for r in card.subgroups
+            ],
+        )
     else:
         out += ["No subgroup metrics were computed.", ""]
 
@@ -202,36 +282,78 @@ def render_markdown(card: ModelCard) -> str:
     else:
         out += ["No calibration plot was recorded.", ""]
 
-    out += ["## Ethical considerations", "",
-            f"Parity over the subgroups above; an AUROC gap above the promotion gate's limit "
-            f"({card.max_subgroup_auroc_gap}) is flagged and blocks promotion.", ""]
+    out += [
+        "## Ethical considerations",
+        "",
+        f"Parity over the subgroups above; an AUROC gap above the promotion gate's limit "
+        f"({card.max_subgroup_auroc_gap}) is flagged and blocks promotion.",
+        "",
+    ]
     gaps = parity_gaps(card.subgroups, card.max_subgroup_auroc_gap)
-    out += _table(["attribute", "worst group", "AUROC gap", "lowest sensitivity ratio", "lowest PPV ratio",
-                   "lowest O/E ratio", "flag"], [
-        (g["attribute"], g["worst_group"] or "–", _fmt(g["auroc_gap"]), _fmt(g.get("min_sensitivity_ratio"), 2),
-         _fmt(g.get("min_ppv_ratio"), 2), _fmt(g.get("min_oe_ratio_ratio"), 2),
-         "**above the limit**" if g["flagged"] else "within the limit" if g["auroc_gap"] is not None
-         else "too few rows to compare") for g in gaps])
-    out += ["Groups below the minimum size are listed as \"too small\" above and are not compared; a model that "
-            "looks fair here can still be unfair to them.", ""]
+    out += _table(
+        [
+            "attribute",
+            "worst group",
+            "AUROC gap",
+            "lowest sensitivity ratio",
+            "lowest PPV ratio",
+            "lowest O/E ratio",
+            "flag",
+        ],
+        [
+            (
+                g["attribute"],
+                g["worst_group"] or "–",
+                _fmt(g["auroc_gap"]),
+                _fmt(g.get("min_sensitivity_ratio"), 2),
+                _fmt(g.get("min_ppv_ratio"), 2),
+                _fmt(g.get("min_oe_ratio_ratio"), 2),
+                "**above the limit**"
+                if g["flagged"]
+                else "within the limit"
+                if g["auroc_gap"] is not None
+                else "too few rows to compare",
+            )
+            for g in gaps
+        ],
+    )
+    out += [
+        'Groups below the minimum size are listed as "too small" above and are not compared; a model that '
+        "looks fair here can still be unfair to them.",
+        "",
+    ]
 
     out += ["## Privacy", ""]
     if card.privacy:
-        out += [f"Trained with DP-SGD (Opacus): ε = {_fmt(card.privacy.get('epsilon_spent'), 2)} spent "
-                f"(target {_fmt(card.privacy.get('epsilon_target'), 2)}) at δ = {card.privacy.get('delta')}; "
-                f"noise multiplier {_fmt(card.privacy.get('noise_multiplier'), 3)}.", ""]
+        out += [
+            f"Trained with DP-SGD (Opacus): ε = {_fmt(card.privacy.get('epsilon_spent'), 2)} spent "
+            f"(target {_fmt(card.privacy.get('epsilon_target'), 2)}) at δ = {card.privacy.get('delta')}; "
+            f"noise multiplier {_fmt(card.privacy.get('noise_multiplier'), 3)}.",
+            "",
+        ]
     else:
         out += ["Not trained with differential privacy (no ε guarantee for the weights).", ""]
-    out += ["Patient ids are keyed pseudonyms (HMAC) assigned at ingest; names, addresses, SSNs and other direct "
-            "identifiers are dropped before the warehouse and never reach features, models or MLflow.", ""]
+    out += [
+        "Patient ids are keyed pseudonyms (HMAC) assigned at ingest; names, addresses, SSNs and other direct "
+        "identifiers are dropped before the warehouse and never reach features, models or MLflow.",
+        "",
+    ]
 
     dq = card.data_quality
-    out += ["## Data quality", "", f"Latest results of the {dq.get('total', 0)} data-quality checks on the "
-            "training data:", ""]
+    out += [
+        "## Data quality",
+        "",
+        f"Latest results of the {dq.get('total', 0)} data-quality checks on the training data:",
+        "",
+    ]
     out += _table(["status", "checks"], list(dict(dq.get("by_status", {})).items()))
     fatal = list(dq.get("fatal_failed", []))
-    out += [("Fatal (ERROR-severity) checks failed: " + ", ".join(_cell(f) for f in fatal)) if fatal
-            else "No fatal (ERROR-severity) check failed.", ""]
+    out += [
+        ("Fatal (ERROR-severity) checks failed: " + ", ".join(_cell(f) for f in fatal))
+        if fatal
+        else "No fatal (ERROR-severity) check failed.",
+        "",
+    ]
 
     out += ["## Lineage", ""]
     out += _table(["field", "value"], [(k, v or "–") for k, v in card.lineage.items()])
@@ -239,14 +361,18 @@ def render_markdown(card: ModelCard) -> str:
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
-          "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
-          "text-align:left}img{max-width:100%}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
+    "table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
+    "text-align:left}img{max-width:100%}"
+)
 
 
 def render_html(card: ModelCard, markdown: str | None = None) -> str:
     """A standalone HTML page of the card (its markdown rendered with raw HTML disabled: text is escaped)."""
     body = _MARKDOWN.render(markdown if markdown is not None else render_markdown(card))
     title = _MARKDOWN.renderInline(f"Model card: {card.model_name} version {card.version}")
-    return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"<style>{_STYLE}</style></head>\n<body>\n{body}</body></html>\n")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{_STYLE}</style></head>\n<body>\n{body}</body></html>\n"
+    )

@@ -66,9 +66,15 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(float(value))
 
 
-def decide(challenger_version: str, challenger: dict[str, float], champion_version: str | None,
-           champion_auroc: float | None, data_quality_failures: list[str], policy: GatePolicy = GatePolicy(),
-           notes: tuple[str, ...] = ()) -> GateDecision:
+def decide(
+    challenger_version: str,
+    challenger: dict[str, float],
+    champion_version: str | None,
+    champion_auroc: float | None,
+    data_quality_failures: list[str],
+    policy: GatePolicy = GatePolicy(),
+    notes: tuple[str, ...] = (),
+) -> GateDecision:
     """Apply the gate. ``challenger`` holds test-window metrics: ``auroc``, ``calibration_slope`` and
     ``worst_subgroup_auroc_gap`` (NaN when no subgroup was large enough); ``champion_auroc`` is the
     champion's AUROC on the same window (None when there is no champion). Without a champion
@@ -78,29 +84,55 @@ def decide(challenger_version: str, challenger: dict[str, float], champion_versi
     auroc = challenger.get("auroc")
     if champion_version is None or champion_version == challenger_version:
         # nothing to compare with (the first version, or the champion itself): the absolute rules decide
-        rules.append(GateRule("performance", _finite(auroc),
-                              f"not applicable: no other champion to compare with; challenger AUROC {auroc:.3f}"
-                              if _finite(auroc) else "challenger AUROC undefined"))
+        rules.append(
+            GateRule(
+                "performance",
+                _finite(auroc),
+                f"not applicable: no other champion to compare with; challenger AUROC {auroc:.3f}"
+                if _finite(auroc)
+                else "challenger AUROC undefined",
+            )
+        )
     elif not _finite(champion_auroc) or not _finite(auroc):
         rules.append(GateRule("performance", False, "AUROC undefined for the challenger or the champion"))
     else:
         floor = float(champion_auroc) - policy.auroc_tolerance
-        rules.append(GateRule("performance", float(auroc) >= floor,
-                              f"challenger AUROC {auroc:.3f} vs champion v{champion_version} {champion_auroc:.3f} "
-                              f"(minimum {floor:.3f} = champion - {policy.auroc_tolerance})"))
+        rules.append(
+            GateRule(
+                "performance",
+                float(auroc) >= floor,
+                f"challenger AUROC {auroc:.3f} vs champion v{champion_version} {champion_auroc:.3f} "
+                f"(minimum {floor:.3f} = champion - {policy.auroc_tolerance})",
+            )
+        )
     gap = challenger.get("worst_subgroup_auroc_gap")
     if _finite(gap):
-        rules.append(GateRule("fairness", float(gap) <= policy.max_subgroup_auroc_gap,
-                              f"worst subgroup AUROC gap {gap:.3f} (limit {policy.max_subgroup_auroc_gap})"))
+        rules.append(
+            GateRule(
+                "fairness",
+                float(gap) <= policy.max_subgroup_auroc_gap,
+                f"worst subgroup AUROC gap {gap:.3f} (limit {policy.max_subgroup_auroc_gap})",
+            )
+        )
     else:
         rules.append(GateRule("fairness", True, "no subgroup large enough to compare (gap not computed)"))
     slope = challenger.get("calibration_slope")
     low, high = policy.calibration_slope_bounds
-    rules.append(GateRule("calibration", _finite(slope) and low <= float(slope) <= high,
-                          f"calibration slope {slope:.2f} (bounds {low}-{high})" if _finite(slope)
-                          else "calibration slope undefined"))
+    rules.append(
+        GateRule(
+            "calibration",
+            _finite(slope) and low <= float(slope) <= high,
+            f"calibration slope {slope:.2f} (bounds {low}-{high})" if _finite(slope) else "calibration slope undefined",
+        )
+    )
     if policy.require_data_quality:
-        rules.append(GateRule("data_quality", not data_quality_failures,
-                              "fatal checks passed" if not data_quality_failures
-                              else "fatal checks failed: " + ", ".join(data_quality_failures[:10])))
+        rules.append(
+            GateRule(
+                "data_quality",
+                not data_quality_failures,
+                "fatal checks passed"
+                if not data_quality_failures
+                else "fatal checks failed: " + ", ".join(data_quality_failures[:10]),
+            )
+        )
     return GateDecision(all(r.passed for r in rules), tuple(rules), challenger_version, champion_version, notes)

@@ -249,8 +249,14 @@ def log_candidate(
     input_example = sample.head(5)
 
     params = {"family": trained.family, **trained.params, **(search.parent_params() if search else {})}
-    metrics = {**(metrics or {}), **({"search_trials": float(len(search.trials)),
-                                      "search_best_val_auroc": search.best.val_auroc} if search else {})}
+    metrics = {
+        **(metrics or {}),
+        **(
+            {"search_trials": float(len(search.trials)), "search_best_val_auroc": search.best.val_auroc}
+            if search
+            else {}
+        ),
+    }
     privacy = trained.privacy or {}
     params.update({f"privacy_{k}": v for k, v in privacy.items()})
     run_tags = {str(k): str(v) for k, v in (tags or {}).items()}
@@ -297,20 +303,34 @@ def log_search_trials(tracking_uri: str, parent_run_id: str, search: SearchResul
     parent = client.get_run(parent_run_id)
     child_ids = []
     for trial in search.trials:
-        child = client.create_run(parent.info.experiment_id, run_name=f"{search.family}-trial-{trial.number}",
-                                  tags={MLFLOW_PARENT_RUN_ID: parent_run_id, "model_family": search.family,
-                                        "search_trial": str(trial.number),
-                                        "best_trial": str(trial.number == search.best.number).lower()})
-        client.log_batch(child.info.run_id,
-                         metrics=[Metric("val_auroc", trial.val_auroc, int(time.time() * 1000), 0)],
-                         params=[Param(k, _param_value(v)) for k, v in trial.params.items()])
+        child = client.create_run(
+            parent.info.experiment_id,
+            run_name=f"{search.family}-trial-{trial.number}",
+            tags={
+                MLFLOW_PARENT_RUN_ID: parent_run_id,
+                "model_family": search.family,
+                "search_trial": str(trial.number),
+                "best_trial": str(trial.number == search.best.number).lower(),
+            },
+        )
+        client.log_batch(
+            child.info.run_id,
+            metrics=[Metric("val_auroc", trial.val_auroc, int(time.time() * 1000), 0)],
+            params=[Param(k, _param_value(v)) for k, v in trial.params.items()],
+        )
         client.set_terminated(child.info.run_id)
         child_ids.append(child.info.run_id)
     return child_ids
 
 
-def log_evaluation(tracking_uri: str, run_id: str, metrics: dict[str, float], plot_png: bytes | None = None,
-                   plots: dict[str, bytes] | None = None, tables: dict[str, pd.DataFrame] | None = None) -> None:
+def log_evaluation(
+    tracking_uri: str,
+    run_id: str,
+    metrics: dict[str, float],
+    plot_png: bytes | None = None,
+    plots: dict[str, bytes] | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> None:
     """Add (test) metrics to an existing candidate run, with ``plots/evaluation.png`` and ``plots/<name>.png``
     for each of ``plots`` and ``evaluation/<name>.csv`` for each of ``tables`` (subgroups, decision curve)."""
     import time
@@ -350,8 +370,9 @@ def read_run_artifact(tracking_uri: str, run_id: str, path: str) -> bytes | None
         return Path(local).read_bytes() if Path(local).is_file() else None
 
 
-def log_model_card(tracking_uri: str, model_name: str, version: str, run_id: str, markdown: str, html: str,
-                   summary: str) -> str:
+def log_model_card(
+    tracking_uri: str, model_name: str, version: str, run_id: str, markdown: str, html: str, summary: str
+) -> str:
     """Log ``model_card/model_card.md`` and ``model_card/model_card.html`` on the version's run and set the
     registered version's description to ``summary`` plus where the card is; returns the card's artifact URI."""
     client = tracking_client(tracking_uri)
@@ -384,8 +405,11 @@ def _version_by_alias(client: MlflowClient, model_name: str, alias: str):
     try:
         return client.get_model_version_by_alias(model_name, alias)
     except MlflowException as exc:
-        hint = (" — no version has passed the promotion gate yet (see the `promotion_gate` check of "
-                "`model_promotion`)" if alias == CHAMPION else "")
+        hint = (
+            " — no version has passed the promotion gate yet (see the `promotion_gate` check of `model_promotion`)"
+            if alias == CHAMPION
+            else ""
+        )
         raise LookupError(
             f"registered model {model_name!r} has no version with alias {alias!r}{hint} ({exc.message})"
         ) from exc
@@ -444,8 +468,9 @@ def register_best(tracking_uri: str, model_name: str, run_ids_by_auroc: dict[str
     }.items():
         client.set_model_version_tag(model_name, version, key, value)
 
-    return RegistrationResult(model_name=model_name, version=version, run_id=run_id, auroc=auroc,
-                              aliases=[CHALLENGER], decision=decision)
+    return RegistrationResult(
+        model_name=model_name, version=version, run_id=run_id, auroc=auroc, aliases=[CHALLENGER], decision=decision
+    )
 
 
 def champion_info(tracking_uri: str, model_name: str, alias: str = CHAMPION) -> ModelVersionInfo:
@@ -499,9 +524,11 @@ def model_input(model: Any, features: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("the model records no input column names (feature_names_in_); it cannot be scored safely")
     missing = [str(c) for c in names if c not in features.columns]
     if missing:
-        raise ValueError(f"the feature table lacks {len(missing)} column(s) the model was trained on "
-                         f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}); retrain on the current "
-                         "features")
+        raise ValueError(
+            f"the feature table lacks {len(missing)} column(s) the model was trained on "
+            f"({', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}); retrain on the current "
+            "features"
+        )
     return features.loc[:, [str(c) for c in names]]
 
 

@@ -61,10 +61,12 @@ class SearchResult:
 
     def parent_params(self) -> dict[str, str]:
         """What the candidate's (parent) MLflow run records about the search: ``best_*`` and the window."""
-        return {**{f"best_{k}": str(v) for k, v in self.best.params.items()},
-                "search_validation_start": str(self.validation_start.date()),
-                "search_validation_end": str(self.validation_end.date()),
-                "search_validation_rows": str(self.n_validation)}
+        return {
+            **{f"best_{k}": str(v) for k, v in self.best.params.items()},
+            "search_validation_start": str(self.validation_start.date()),
+            "search_validation_end": str(self.validation_end.date()),
+            "search_validation_rows": str(self.n_validation),
+        }
 
 
 def temporal_validation_mask(index_dates: pd.Series, fraction: float = 0.2) -> np.ndarray:
@@ -89,9 +91,16 @@ def _trial_params(family: str, max_trials: int, seed: int) -> list[dict[str, Any
     return [grid[i] for i in sorted(picked)]
 
 
-def hyperparameter_search(family: str, X: pd.DataFrame, y: pd.Series, index_dates: pd.Series, seed: int = 0,
-                          max_trials: int = 6, base_params: dict[str, Any] | None = None,
-                          validation_fraction: float = 0.2) -> SearchResult:
+def hyperparameter_search(
+    family: str,
+    X: pd.DataFrame,
+    y: pd.Series,
+    index_dates: pd.Series,
+    seed: int = 0,
+    max_trials: int = 6,
+    base_params: dict[str, Any] | None = None,
+    validation_fraction: float = 0.2,
+) -> SearchResult:
     """Fit up to ``max_trials`` grid points on the earlier training rows and score each by AUROC on the latest
     ``validation_fraction`` of them. ``X``, ``y`` and ``index_dates`` are the training split only.
 
@@ -115,5 +124,12 @@ def hyperparameter_search(family: str, X: pd.DataFrame, y: pd.Series, index_date
         trials.append(Trial(number, params, auroc))
     best = max(trials, key=lambda t: (t.val_auroc, -t.number))
     dates = pd.to_datetime(pd.Series(index_dates)).to_numpy()[validation]
-    return SearchResult(family, tuple(trials), best, pd.Timestamp(dates.min()), pd.Timestamp(dates.max()),
-                        int((~validation).sum()), int(validation.sum()))
+    return SearchResult(
+        family,
+        tuple(trials),
+        best,
+        pd.Timestamp(dates.min()),
+        pd.Timestamp(dates.max()),
+        int((~validation).sum()),
+        int(validation.sum()),
+    )

@@ -137,8 +137,14 @@ def train_logistic_regression(
         raise ValueError(f"penalty must be one of {sorted(LOGREG_SOLVERS)}, got {penalty!r}")
     X, y_arr = _check_xy(X, y)
     solver = LOGREG_SOLVERS[penalty]
-    clf = LogisticRegression(C=C, l1_ratio=1.0 if penalty == "l1" else 0.0, solver=solver, max_iter=max_iter,
-                             class_weight=None, random_state=seed)
+    clf = LogisticRegression(
+        C=C,
+        l1_ratio=1.0 if penalty == "l1" else 0.0,
+        solver=solver,
+        max_iter=max_iter,
+        class_weight=None,
+        random_state=seed,
+    )
     pipe = Pipeline(
         [
             ("impute", SimpleImputer(strategy="median", add_indicator=add_indicator)),

@@ -10,13 +10,27 @@ from mlhops_dagster.modeling.registry import ensure_experiment, tracking_client
 from mlhops_dagster.monitoring.drift import DriftResult
 
 
-def log_drift_run(tracking_uri: str, experiment: str, artifact_root: str, extract_id: str, champion_version: str,
-                  result: DriftResult, ui_url: str) -> tuple[str, str]:
+def log_drift_run(
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str,
+    extract_id: str,
+    champion_version: str,
+    result: DriftResult,
+    ui_url: str,
+) -> tuple[str, str]:
     """One MLflow run per drift report: share drifted, per-feature scores and PSI, and the Evidently HTML."""
     client = tracking_client(tracking_uri)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
-    run = client.create_run(experiment_id, run_name=f"drift-{extract_id}", tags={
-        "extract_id": extract_id, "champion_version": str(champion_version), "drift_fingerprint": result.fingerprint})
+    run = client.create_run(
+        experiment_id,
+        run_name=f"drift-{extract_id}",
+        tags={
+            "extract_id": extract_id,
+            "champion_version": str(champion_version),
+            "drift_fingerprint": result.fingerprint,
+        },
+    )
     run_id = run.info.run_id
     client.log_metric(run_id, "share_drifted", result.share_drifted)
     client.log_metric(run_id, "n_drifted", result.n_drifted)

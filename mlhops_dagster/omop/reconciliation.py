@@ -34,7 +34,13 @@ from mlhops_dagster.warehouse import PostgresConnection
 Connection = duckdb.DuckDBPyConnection | PostgresConnection
 
 CLINICAL_SOURCES = (
-    "conditions", "medications", "immunizations", "procedures", "observations", "allergies", "devices",
+    "conditions",
+    "medications",
+    "immunizations",
+    "procedures",
+    "observations",
+    "allergies",
+    "devices",
 )
 """Raw tables whose rows become CDM event rows (dbt macro ``clinical_events``; their lineage is ``omop_int.int__events``)."""
 
@@ -129,8 +135,10 @@ class Reconciliation:
         lines = []
         for s in self.sources.values():
             if s.lost_rows:
-                lines.append(f"{s.source_table}: {s.lost_rows} of {s.raw_rows} loaded rows reached no CDM table "
-                             f"(e.g. extract/line {s.lost_examples})")
+                lines.append(
+                    f"{s.source_table}: {s.lost_rows} of {s.raw_rows} loaded rows reached no CDM table "
+                    f"(e.g. extract/line {s.lost_examples})"
+                )
             if s.lost_events:
                 lines.append(f"{s.source_table}: {s.lost_events} events missing from their CDM table")
         lines += [f"{table}: {n} rows without a source event" for table, n in self.orphan_cdm_rows.items() if n]
@@ -139,8 +147,14 @@ class Reconciliation:
     def as_rows(self) -> list[dict]:
         """Flat rows (source, raw, reached, lost, CDM rows per table) for printing or metadata."""
         return [
-            {"source_table": s.source_table, "raw_rows": s.raw_rows, "reached_rows": s.reached_rows,
-             "lost_rows": s.lost_rows, "lost_events": s.lost_events, "cdm_rows": dict(s.cdm_rows_by_table)}
+            {
+                "source_table": s.source_table,
+                "raw_rows": s.raw_rows,
+                "reached_rows": s.reached_rows,
+                "lost_rows": s.lost_rows,
+                "lost_events": s.lost_events,
+                "cdm_rows": dict(s.cdm_rows_by_table),
+            }
             for s in self.sources.values()
         ]
 
@@ -165,7 +179,8 @@ def _lost_examples(con: Connection, dialect: _Dialect, join: str, missing: str, 
     return con.execute(
         f"with lost as materialized (select r.extract_id, r.source_line {join} where {missing}) "
         f"select extract_id, source_line from lost "
-        f"order by {dialect.byte_order('extract_id')}, source_line limit {EXAMPLES}", params
+        f"order by {dialect.byte_order('extract_id')}, source_line limit {EXAMPLES}",
+        params,
     ).fetchall()
 
 
@@ -198,33 +213,47 @@ def _reconcile_clinical(con: Connection, dialect: _Dialect) -> dict[str, SourceR
         )
         raw_rows = _scalar(con, f"select count(*) from {raw}")
         reached = _scalar(con, f"select count(e.source_line) {reached_join}", [source])
-        examples = _lost_examples(con, dialect, reached_join, "e.source_line is null", [source]) \
-            if reached < raw_rows else []
-        by_table = dict(con.execute(
-            "select found_in, count(*) from _recon_events where event_source = ? and found_in is not null "
-            "group by found_in order by found_in", [source]
-        ).fetchall())
+        examples = (
+            _lost_examples(con, dialect, reached_join, "e.source_line is null", [source]) if reached < raw_rows else []
+        )
+        by_table = dict(
+            con.execute(
+                "select found_in, count(*) from _recon_events where event_source = ? and found_in is not null "
+                "group by found_in order by found_in",
+                [source],
+            ).fetchall()
+        )
         events = _scalar(con, "select count(*) from _recon_events where event_source = ?", [source])
         lost_events = _scalar(
-            con, "select count(*) from _recon_events where event_source = ? and found_in is null", [source])
+            con, "select count(*) from _recon_events where event_source = ? and found_in is null", [source]
+        )
         result[source] = SourceReconciliation(
-            source, raw_rows, reached, {k: int(v) for k, v in by_table.items()}, events, lost_events,
+            source,
+            raw_rows,
+            reached,
+            {k: int(v) for k, v in by_table.items()},
+            events,
+            lost_events,
             [(str(x), int(y)) for x, y in examples],
         )
     return result
 
 
-def _reconcile_entity(con: Connection, dialect: _Dialect, source: str, cdm_table: str, cdm_key: str,
-                      id_sql: str) -> SourceReconciliation:
+def _reconcile_entity(
+    con: Connection, dialect: _Dialect, source: str, cdm_table: str, cdm_key: str, id_sql: str
+) -> SourceReconciliation:
     """Raw entity rows (one CDM row per natural key) found by their recomputed surrogate id."""
-    join = (f"from raw.{source} r left join (select distinct {cdm_key} as cdm_id from omop.{cdm_table}) c "
-            f"on c.cdm_id = {id_sql}")
+    join = (
+        f"from raw.{source} r left join (select distinct {cdm_key} as cdm_id from omop.{cdm_table}) c "
+        f"on c.cdm_id = {id_sql}"
+    )
     raw_rows = _scalar(con, f"select count(*) from raw.{source}")
     reached = _scalar(con, f"select count(c.cdm_id) {join}")
     examples = _lost_examples(con, dialect, join, "c.cdm_id is null", []) if reached < raw_rows else []
     cdm_rows = _scalar(con, f"select count(distinct c.cdm_id) {join}")
-    return SourceReconciliation(source, raw_rows, reached, {cdm_table: cdm_rows},
-                                lost_examples=[(str(x), int(y)) for x, y in examples])
+    return SourceReconciliation(
+        source, raw_rows, reached, {cdm_table: cdm_rows}, lost_examples=[(str(x), int(y)) for x, y in examples]
+    )
 
 
 def reconcile(con: Connection) -> Reconciliation:
@@ -236,13 +265,22 @@ def reconcile(con: Connection) -> Reconciliation:
     dialect = _Dialect.of(con)
     try:
         sources = _reconcile_clinical(con, dialect)
-        sources["encounters"] = _reconcile_entity(con, dialect, "encounters", "visit_detail", "visit_detail_id",
-                                                  dialect.surrogate_id("'visit_detail'", "r.id"))
-        sources["patients"] = _reconcile_entity(con, dialect, "patients", "person", "person_id",
-                                                dialect.surrogate_id("r.id"))
-        orphans = dict(con.execute(
-            "select found_in, count(*) from _recon_events where event_id is null group by found_in order by 1"
-        ).fetchall())
+        sources["encounters"] = _reconcile_entity(
+            con,
+            dialect,
+            "encounters",
+            "visit_detail",
+            "visit_detail_id",
+            dialect.surrogate_id("'visit_detail'", "r.id"),
+        )
+        sources["patients"] = _reconcile_entity(
+            con, dialect, "patients", "person", "person_id", dialect.surrogate_id("r.id")
+        )
+        orphans = dict(
+            con.execute(
+                "select found_in, count(*) from _recon_events where event_id is null group by found_in order by 1"
+            ).fetchall()
+        )
     finally:
         _drop_temp_tables(con, dialect)
     return Reconciliation(sources, {table: int(orphans.get(table, 0)) for table in EVENT_TABLES})

@@ -51,54 +51,179 @@ Status = Literal["Passed", "Failed", "Not Applicable", "Error"]
 
 # check type: (level, context, Kahn category, subcategory, DQD severity, description) — DQD Check_Descriptions
 CHECK_TYPES: dict[str, tuple[str, str, str, str, str, str]] = {
-    "cdmTable": ("TABLE", "Verification", "Conformance", "Relational", "fatal",
-                 "the {table} table is present"),
-    "measurePersonCompleteness": ("TABLE", "Validation", "Completeness", "", "convention",
-                                  "persons with no record in {table}"),
-    "measureConditionEraCompleteness": ("TABLE", "Validation", "Completeness", "", "convention",
-                                        "persons with conditions but no condition_era"),
-    "measureObservationPeriodOverlap": ("TABLE", "Verification", "Plausibility", "Temporal", "fatal",
-                                        "observation periods overlapping another of the same person"),
+    "cdmTable": ("TABLE", "Verification", "Conformance", "Relational", "fatal", "the {table} table is present"),
+    "measurePersonCompleteness": (
+        "TABLE",
+        "Validation",
+        "Completeness",
+        "",
+        "convention",
+        "persons with no record in {table}",
+    ),
+    "measureConditionEraCompleteness": (
+        "TABLE",
+        "Validation",
+        "Completeness",
+        "",
+        "convention",
+        "persons with conditions but no condition_era",
+    ),
+    "measureObservationPeriodOverlap": (
+        "TABLE",
+        "Verification",
+        "Plausibility",
+        "Temporal",
+        "fatal",
+        "observation periods overlapping another of the same person",
+    ),
     # project check (DQD v2 has none): a copied source row reaches the CDM with a new id, so isPrimaryKey misses it
-    "measureDuplicateRecords": ("TABLE", "Verification", "Plausibility", "Uniqueness", "characterization",
-                                "{table} records repeating another's {ref}"),
+    "measureDuplicateRecords": (
+        "TABLE",
+        "Verification",
+        "Plausibility",
+        "Uniqueness",
+        "characterization",
+        "{table} records repeating another's {ref}",
+    ),
     "cdmField": ("FIELD", "Verification", "Conformance", "Relational", "fatal", "{table}.{field} is present"),
     "isRequired": ("FIELD", "Validation", "Conformance", "Relational", "fatal", "{table}.{field} is not null"),
     "cdmDatatype": ("FIELD", "Verification", "Conformance", "Value", "fatal", "{table}.{field} holds integers"),
-    "isPrimaryKey": ("FIELD", "Verification", "Conformance", "Relational", "fatal",
-                     "{table}.{field} values are unique"),
-    "isForeignKey": ("FIELD", "Verification", "Conformance", "Relational", "fatal",
-                     "{table}.{field} values exist in {ref}"),
-    "fkDomain": ("FIELD", "Verification", "Conformance", "Value", "convention",
-                 "{table}.{field} concepts are in domain {ref}"),
-    "fkClass": ("FIELD", "Verification", "Conformance", "Computational", "convention",
-                "{table}.{field} concepts are of class {ref}"),
-    "isStandardValidConcept": ("FIELD", "Verification", "Conformance", "Value", "convention",
-                               "{table}.{field} concepts are standard and valid"),
-    "measureValueCompleteness": ("FIELD", "Verification", "Completeness", "", "characterization",
-                                 "{table}.{field} is populated"),
-    "standardConceptRecordCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
-                                          "{table}.{field} is mapped (not concept 0)"),
-    "sourceConceptRecordCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
-                                        "{table}.{field} is mapped (not concept 0)"),
-    "sourceValueCompleteness": ("FIELD", "Verification", "Completeness", "", "convention",
-                                "distinct {table}.{field} values mapped to a standard concept ({ref})"),
-    "plausibleValueLow": ("FIELD", "Verification", "Plausibility", "Atemporal", "characterization",
-                          "{table}.{field} >= {ref}"),
-    "plausibleValueHigh": ("FIELD", "Verification", "Plausibility", "Atemporal", "characterization",
-                           "{table}.{field} <= {ref}"),
-    "withinVisitDates": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
-                         "{table}.{field} within its visit's dates +/- 7 days"),
-    "plausibleAfterBirth": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
-                            "{table}.{field} not before the person's birth"),
-    "plausibleBeforeDeath": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
-                             "{table}.{field} not more than 60 days after the person's death"),
-    "plausibleStartBeforeEnd": ("FIELD", "Verification", "Plausibility", "Temporal", "characterization",
-                                "{table}.{field} not after {ref}"),
-    "plausibleGenderUseDescendants": ("CONCEPT", "Validation", "Plausibility", "Atemporal", "characterization",
-                                      "{ref} recorded only for {gender} persons"),
-    "plausibleUnitConceptIds": ("CONCEPT", "Verification", "Plausibility", "Atemporal", "characterization",
-                                "{ref} recorded with a plausible unit"),
+    "isPrimaryKey": (
+        "FIELD",
+        "Verification",
+        "Conformance",
+        "Relational",
+        "fatal",
+        "{table}.{field} values are unique",
+    ),
+    "isForeignKey": (
+        "FIELD",
+        "Verification",
+        "Conformance",
+        "Relational",
+        "fatal",
+        "{table}.{field} values exist in {ref}",
+    ),
+    "fkDomain": (
+        "FIELD",
+        "Verification",
+        "Conformance",
+        "Value",
+        "convention",
+        "{table}.{field} concepts are in domain {ref}",
+    ),
+    "fkClass": (
+        "FIELD",
+        "Verification",
+        "Conformance",
+        "Computational",
+        "convention",
+        "{table}.{field} concepts are of class {ref}",
+    ),
+    "isStandardValidConcept": (
+        "FIELD",
+        "Verification",
+        "Conformance",
+        "Value",
+        "convention",
+        "{table}.{field} concepts are standard and valid",
+    ),
+    "measureValueCompleteness": (
+        "FIELD",
+        "Verification",
+        "Completeness",
+        "",
+        "characterization",
+        "{table}.{field} is populated",
+    ),
+    "standardConceptRecordCompleteness": (
+        "FIELD",
+        "Verification",
+        "Completeness",
+        "",
+        "convention",
+        "{table}.{field} is mapped (not concept 0)",
+    ),
+    "sourceConceptRecordCompleteness": (
+        "FIELD",
+        "Verification",
+        "Completeness",
+        "",
+        "convention",
+        "{table}.{field} is mapped (not concept 0)",
+    ),
+    "sourceValueCompleteness": (
+        "FIELD",
+        "Verification",
+        "Completeness",
+        "",
+        "convention",
+        "distinct {table}.{field} values mapped to a standard concept ({ref})",
+    ),
+    "plausibleValueLow": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Atemporal",
+        "characterization",
+        "{table}.{field} >= {ref}",
+    ),
+    "plausibleValueHigh": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Atemporal",
+        "characterization",
+        "{table}.{field} <= {ref}",
+    ),
+    "withinVisitDates": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Temporal",
+        "characterization",
+        "{table}.{field} within its visit's dates +/- 7 days",
+    ),
+    "plausibleAfterBirth": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Temporal",
+        "characterization",
+        "{table}.{field} not before the person's birth",
+    ),
+    "plausibleBeforeDeath": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Temporal",
+        "characterization",
+        "{table}.{field} not more than 60 days after the person's death",
+    ),
+    "plausibleStartBeforeEnd": (
+        "FIELD",
+        "Verification",
+        "Plausibility",
+        "Temporal",
+        "characterization",
+        "{table}.{field} not after {ref}",
+    ),
+    "plausibleGenderUseDescendants": (
+        "CONCEPT",
+        "Validation",
+        "Plausibility",
+        "Atemporal",
+        "characterization",
+        "{ref} recorded only for {gender} persons",
+    ),
+    "plausibleUnitConceptIds": (
+        "CONCEPT",
+        "Verification",
+        "Plausibility",
+        "Atemporal",
+        "characterization",
+        "{ref} recorded with a plausible unit",
+    ),
 }
 SEVERITY_OF = {"fatal": "ERROR", "convention": "WARN", "characterization": "WARN"}
 GENDER_CONCEPTS = {"Male": 8507, "Female": 8532}
@@ -148,18 +273,56 @@ VALUE_RANGES: tuple[ValueRange, ...] = (
 VALUE_RANGE_THRESHOLD = 1.0
 
 DUPLICATE_RECORD_KEYS: dict[str, tuple[str, ...]] = {
-    "condition_occurrence": ("person_id", "condition_concept_id", "condition_start_datetime", "condition_end_datetime",
-                             "condition_source_value", "visit_detail_id"),
-    "drug_exposure": ("person_id", "drug_concept_id", "drug_exposure_start_datetime", "drug_exposure_end_datetime",
-                      "drug_source_value", "quantity", "visit_detail_id"),
-    "procedure_occurrence": ("person_id", "procedure_concept_id", "procedure_datetime", "procedure_source_value",
-                             "visit_detail_id"),
-    "device_exposure": ("person_id", "device_concept_id", "device_exposure_start_datetime", "device_source_value",
-                        "visit_detail_id"),
-    "measurement": ("person_id", "measurement_concept_id", "measurement_datetime", "value_as_number",
-                    "value_source_value", "unit_source_value", "visit_detail_id"),
-    "observation": ("person_id", "observation_concept_id", "observation_datetime", "value_as_number",
-                    "value_as_string", "value_source_value", "unit_source_value", "visit_detail_id"),
+    "condition_occurrence": (
+        "person_id",
+        "condition_concept_id",
+        "condition_start_datetime",
+        "condition_end_datetime",
+        "condition_source_value",
+        "visit_detail_id",
+    ),
+    "drug_exposure": (
+        "person_id",
+        "drug_concept_id",
+        "drug_exposure_start_datetime",
+        "drug_exposure_end_datetime",
+        "drug_source_value",
+        "quantity",
+        "visit_detail_id",
+    ),
+    "procedure_occurrence": (
+        "person_id",
+        "procedure_concept_id",
+        "procedure_datetime",
+        "procedure_source_value",
+        "visit_detail_id",
+    ),
+    "device_exposure": (
+        "person_id",
+        "device_concept_id",
+        "device_exposure_start_datetime",
+        "device_source_value",
+        "visit_detail_id",
+    ),
+    "measurement": (
+        "person_id",
+        "measurement_concept_id",
+        "measurement_datetime",
+        "value_as_number",
+        "value_source_value",
+        "unit_source_value",
+        "visit_detail_id",
+    ),
+    "observation": (
+        "person_id",
+        "observation_concept_id",
+        "observation_datetime",
+        "value_as_number",
+        "value_as_string",
+        "value_source_value",
+        "unit_source_value",
+        "visit_detail_id",
+    ),
 }
 """measureDuplicateRecords: the columns that make two event records the same record (everything but the id)."""
 DUPLICATE_RECORD_THRESHOLD = 1.0
@@ -174,8 +337,7 @@ PROJECT_OVERRIDES: dict[str, tuple[Severity, float | None, str]] = {
     # visit_occurrence repairs an encounter STOP before its START (the collapsed visit needs an
     # order); visit_detail keeps the STOP as delivered, so this is where such input is counted
     # (DQD: characterization, 1 %). Fatal: the encounter's recorded times cannot be trusted.
-    "plausibleStartBeforeEnd_visit_detail_visit_detail_start_date": ("ERROR", 0.0,
-                                                                     "visit_detail_end_not_before_start"),
+    "plausibleStartBeforeEnd_visit_detail_visit_detail_start_date": ("ERROR", 0.0, "visit_detail_end_not_before_start"),
 }
 
 
@@ -220,17 +382,39 @@ class CheckOutcome:
         return self.status in ("Passed", "Not Applicable")
 
 
-def _instance(check_type: str, table: str, fld: str | None, threshold: float, *, ref: str = "", params: tuple = (),
-              concept_id: int | None = None, unit: int | None = None, suffix: str = "", gender: str = "",
-              group: str | None = None, severity: Severity | None = None) -> QualityCheck:
+def _instance(
+    check_type: str,
+    table: str,
+    fld: str | None,
+    threshold: float,
+    *,
+    ref: str = "",
+    params: tuple = (),
+    concept_id: int | None = None,
+    unit: int | None = None,
+    suffix: str = "",
+    gender: str = "",
+    group: str | None = None,
+    severity: Severity | None = None,
+) -> QualityCheck:
     _level, context, category, subcategory, dqd_severity, text = CHECK_TYPES[check_type]
     name = "_".join(str(p) for p in (check_type, table, fld, suffix) if p not in (None, ""))
     sev, thr, grp = PROJECT_OVERRIDES.get(name, (severity or SEVERITY_OF[dqd_severity], None, group))
     return QualityCheck(
-        name=name, table=table, description=text.format(table=table, field=fld, ref=ref, gender=gender),
-        kahn_category=category, kahn_subcategory=subcategory, severity=sev,  # type: ignore[arg-type]
-        threshold_pct=float(threshold if thr is None else thr), check_type=check_type, field=fld, context=context,
-        concept_id=concept_id, unit_concept_id=unit, group=grp, params=params,
+        name=name,
+        table=table,
+        description=text.format(table=table, field=fld, ref=ref, gender=gender),
+        kahn_category=category,
+        kahn_subcategory=subcategory,
+        severity=sev,  # type: ignore[arg-type]
+        threshold_pct=float(threshold if thr is None else thr),
+        check_type=check_type,
+        field=fld,
+        context=context,
+        concept_id=concept_id,
+        unit_concept_id=unit,
+        group=grp,
+        params=params,
     )
 
 
@@ -250,8 +434,11 @@ def default_catalogue(today: dt.date | None = None) -> tuple[QualityCheck, ...]:
     checks: list[QualityCheck] = []
     for table, spec in dqd.TABLE_CHECKS.items():
         checks.append(_instance("cdmTable", table, None, 0, severity=None if spec["required"] else "WARN"))
-        for check_type in ("measurePersonCompleteness", "measureConditionEraCompleteness",
-                           "measureObservationPeriodOverlap"):
+        for check_type in (
+            "measurePersonCompleteness",
+            "measureConditionEraCompleteness",
+            "measureObservationPeriodOverlap",
+        ):
             if check_type in spec:
                 checks.append(_instance(check_type, table, None, spec[check_type]))
         for fld, (_datatype, rules) in dqd.FIELD_CHECKS.get(table, {}).items():
@@ -263,32 +450,78 @@ def default_catalogue(today: dt.date | None = None) -> tuple[QualityCheck, ...]:
                 ref = ".".join(str(p) for p in params[:2])
                 checks.append(_instance(check_type, table, fld, threshold, ref=ref, params=tuple(params)))
     for table, fld, concept_ids, name, gender, threshold in dqd.GENDER_CHECKS:
-        checks.append(_instance("plausibleGenderUseDescendants", table, fld, threshold, ref=name, gender=gender,
-                                params=(tuple(concept_ids), GENDER_CONCEPTS[gender]), concept_id=concept_ids[0],
-                                suffix=str(concept_ids[0])))
+        checks.append(
+            _instance(
+                "plausibleGenderUseDescendants",
+                table,
+                fld,
+                threshold,
+                ref=name,
+                gender=gender,
+                params=(tuple(concept_ids), GENDER_CONCEPTS[gender]),
+                concept_id=concept_ids[0],
+                suffix=str(concept_ids[0]),
+            )
+        )
     for table, fld, concept_id, name, units, threshold in dqd.UNIT_CHECKS:
-        checks.append(_instance("plausibleUnitConceptIds", table, fld, threshold, ref=f"{name} ({concept_id})",
-                                params=(tuple(units),), concept_id=concept_id, suffix=str(concept_id)))
+        checks.append(
+            _instance(
+                "plausibleUnitConceptIds",
+                table,
+                fld,
+                threshold,
+                ref=f"{name} ({concept_id})",
+                params=(tuple(units),),
+                concept_id=concept_id,
+                suffix=str(concept_id),
+            )
+        )
     for table, keys in DUPLICATE_RECORD_KEYS.items():
-        checks.append(_instance("measureDuplicateRecords", table, None, DUPLICATE_RECORD_THRESHOLD,
-                                ref="(" + ", ".join(keys) + ")", params=(keys,)))
+        checks.append(
+            _instance(
+                "measureDuplicateRecords",
+                table,
+                None,
+                DUPLICATE_RECORD_THRESHOLD,
+                ref="(" + ", ".join(keys) + ")",
+                params=(keys,),
+            )
+        )
     for r in VALUE_RANGES:
         suffix = f"{r.concept_id}" + (f"_{r.unit_concept_id}" if r.unit_concept_id is not None else "")
         for check_type, bound in (("plausibleValueLow", r.low), ("plausibleValueHigh", r.high)):
-            check = _instance(check_type, "measurement", "value_as_number", VALUE_RANGE_THRESHOLD, ref=str(bound),
-                              params=(bound,), concept_id=r.concept_id, unit=r.unit_concept_id, suffix=suffix,
-                              group=f"plausible_value_{r.label}")
-            checks.append(replace(check, description=f"{r.label.replace('_', ' ')} (concept {r.concept_id}) "
-                                                     f"{'>=' if check_type.endswith('Low') else '<='} {bound} "
-                                                     f"[{r.source}]"))
+            check = _instance(
+                check_type,
+                "measurement",
+                "value_as_number",
+                VALUE_RANGE_THRESHOLD,
+                ref=str(bound),
+                params=(bound,),
+                concept_id=r.concept_id,
+                unit=r.unit_concept_id,
+                suffix=suffix,
+                group=f"plausible_value_{r.label}",
+            )
+            checks.append(
+                replace(
+                    check,
+                    description=f"{r.label.replace('_', ' ')} (concept {r.concept_id}) "
+                    f"{'>=' if check_type.endswith('Low') else '<='} {bound} "
+                    f"[{r.source}]",
+                )
+            )
     return tuple(_split_mixed_groups(checks))
 
 
 def _split_mixed_groups(checks: list[QualityCheck]) -> list[QualityCheck]:
     """A Dagster check has one severity: WARN instances in a group that also has ERROR ones move to ``<group>_warn``."""
     error_groups = {(c.table, c.spec_name) for c in checks if c.severity == "ERROR"}
-    return [replace(c, group=f"{c.spec_name}_warn") if c.severity == "WARN" and (c.table, c.spec_name) in error_groups
-            else c for c in checks]
+    return [
+        replace(c, group=f"{c.spec_name}_warn")
+        if c.severity == "WARN" and (c.table, c.spec_name) in error_groups
+        else c
+        for c in checks
+    ]
 
 
 def checks_by_table(catalogue: tuple[QualityCheck, ...]) -> dict[str, list[QualityCheck]]:
@@ -335,10 +568,30 @@ def apply_thresholds(checks, overrides: dict[str, float]):
 
 
 # ---------------------------------------------------------------------------------------------------- compiling
-_INTEGER_TYPES = {"INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
-                  "UTINYINT", "INT", "INT4", "INT8", "INT2"}
-_NOT_NA_ON_EMPTY_FIELD = {"cdmTable", "cdmField", "isRequired", "measureValueCompleteness", "custom",
-                          "plausibleGenderUseDescendants", "plausibleUnitConceptIds"}
+_INTEGER_TYPES = {
+    "INTEGER",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "INT",
+    "INT4",
+    "INT8",
+    "INT2",
+}
+_NOT_NA_ON_EMPTY_FIELD = {
+    "cdmTable",
+    "cdmField",
+    "isRequired",
+    "measureValueCompleteness",
+    "custom",
+    "plausibleGenderUseDescendants",
+    "plausibleUnitConceptIds",
+}
 
 
 def _lit(value) -> str:
@@ -395,11 +648,18 @@ class _Plan:
         fields = sorted({a.removeprefix("c_") for a in self.vocab_joins})
         grouping = ", ".join(f"GROUPING(t.{f}) AS {_G}{f}" for f in fields)
         sets = ", ".join(f"(t.{f})" for f in fields)
-        return (f"FROM (SELECT {', '.join(f't.{f}' for f in fields)}, {grouping}, count(*) AS {_N} FROM {rel} t "
-                f"GROUP BY GROUPING SETS ({sets})) t {' '.join(self.vocab_joins.values())}")
+        return (
+            f"FROM (SELECT {', '.join(f't.{f}' for f in fields)}, {grouping}, count(*) AS {_N} FROM {rel} t "
+            f"GROUP BY GROUPING SETS ({sets})) t {' '.join(self.vocab_joins.values())}"
+        )
 
-    def concept_scope(self, concept_id: int, unit_concept_id: int | None, slot: Literal["low", "high", "units"],
-                      bound: float | None = None) -> int:
+    def concept_scope(
+        self,
+        concept_id: int,
+        unit_concept_id: int | None,
+        slot: Literal["low", "high", "units"],
+        bound: float | None = None,
+    ) -> int:
         """The VALUES row for a check: shared with a check of the same concept and unit when its slot is free."""
         for k, scope in enumerate(self.concept_scopes):
             if (scope.concept_id, scope.unit_concept_id) != (concept_id, unit_concept_id):
@@ -421,25 +681,37 @@ class _Plan:
         a NULL unit match a scope of any unit. Types are cast so that PostgreSQL does not read a column of NULLs
         in VALUES as text.
         """
+
         def num(x: float | None) -> str:
             return f"CAST({'NULL' if x is None else _lit(x)} AS DOUBLE PRECISION)"
 
-        values = ", ".join(f"({k}, {s.concept_id}, CAST({'NULL' if s.unit_concept_id is None else s.unit_concept_id} "
-                           f"AS BIGINT), {num(s.low)}, {num(s.high)})" for k, s in enumerate(self.concept_scopes))
-        return (f"SELECT r.k, t.unit_concept_id, count(*), count(*) FILTER (WHERE t.value_as_number < r.lo), "
-                f"count(*) FILTER (WHERE t.value_as_number > r.hi) FROM {rel} t "
-                f"JOIN (VALUES {values}) r(k, concept_id, unit_concept_id, lo, hi) "
-                "ON t.measurement_concept_id = r.concept_id "
-                "AND (r.unit_concept_id IS NULL OR t.unit_concept_id = r.unit_concept_id) "
-                "WHERE t.value_as_number IS NOT NULL GROUP BY r.k, t.unit_concept_id")
+        values = ", ".join(
+            f"({k}, {s.concept_id}, CAST({'NULL' if s.unit_concept_id is None else s.unit_concept_id} "
+            f"AS BIGINT), {num(s.low)}, {num(s.high)})"
+            for k, s in enumerate(self.concept_scopes)
+        )
+        return (
+            f"SELECT r.k, t.unit_concept_id, count(*), count(*) FILTER (WHERE t.value_as_number < r.lo), "
+            f"count(*) FILTER (WHERE t.value_as_number > r.hi) FROM {rel} t "
+            f"JOIN (VALUES {values}) r(k, concept_id, unit_concept_id, lo, hi) "
+            "ON t.measurement_concept_id = r.concept_id "
+            "AND (r.unit_concept_id IS NULL OR t.unit_concept_id = r.unit_concept_id) "
+            "WHERE t.value_as_number IS NOT NULL GROUP BY r.k, t.unit_concept_id"
+        )
 
 
 def _count(predicate: str) -> str:
     return f"count(*) FILTER (WHERE {predicate})"
 
 
-def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]], concept: str | None,
-             concept_ancestor: str | None) -> _Plan:
+def _compile(
+    checks,
+    schema: str,
+    table: str,
+    columns: dict[str, dict[str, str]],
+    concept: str | None,
+    concept_ancestor: str | None,
+) -> _Plan:
     plan = _Plan()
     cols = columns.get(table, {})
     rel = f"{schema}.{table}"
@@ -449,12 +721,17 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
 
     def visit_join() -> bool:
         """Join each row's visit (its dates); False when the visit table or the row's visit id is absent."""
-        if not has("visit_occurrence", "visit_occurrence_id", "visit_start_date", "visit_end_date") or \
-                "visit_occurrence_id" not in cols:
+        if (
+            not has("visit_occurrence", "visit_occurrence_id", "visit_start_date", "visit_end_date")
+            or "visit_occurrence_id" not in cols
+        ):
             return False
-        plan.joins.setdefault("v", f"LEFT JOIN (SELECT visit_occurrence_id AS k, min(CAST(visit_start_date AS DATE)) AS vs, "
-                                   f"max(CAST(visit_end_date AS DATE)) AS ve FROM {schema}.visit_occurrence "
-                                   "GROUP BY visit_occurrence_id) v ON v.k = t.visit_occurrence_id")
+        plan.joins.setdefault(
+            "v",
+            f"LEFT JOIN (SELECT visit_occurrence_id AS k, min(CAST(visit_start_date AS DATE)) AS vs, "
+            f"max(CAST(visit_end_date AS DATE)) AS ve FROM {schema}.visit_occurrence "
+            "GROUP BY visit_occurrence_id) v ON v.k = t.visit_occurrence_id",
+        )
         return True
 
     def person_join() -> bool:
@@ -464,9 +741,12 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
         birth = "make_date(CAST(year_of_birth AS INTEGER), 1, 1)"
         if has("person", "birth_datetime"):
             birth = f"coalesce(CAST(birth_datetime AS DATE), {birth})"
-        plan.joins.setdefault("p", f"LEFT JOIN (SELECT person_id AS k, min(CASE WHEN year_of_birth BETWEEN 1 AND 9999 "
-                                   f"THEN {birth} END) AS birth_date, min(gender_concept_id) AS gender_concept_id "
-                                   f"FROM {schema}.person GROUP BY person_id) p ON p.k = t.person_id")
+        plan.joins.setdefault(
+            "p",
+            f"LEFT JOIN (SELECT person_id AS k, min(CASE WHEN year_of_birth BETWEEN 1 AND 9999 "
+            f"THEN {birth} END) AS birth_date, min(gender_concept_id) AS gender_concept_id "
+            f"FROM {schema}.person GROUP BY person_id) p ON p.k = t.person_id",
+        )
         return True
 
     # the concept statement reads these columns (plausibleValueLow/High of a concept, plausibleUnitConceptIds)
@@ -498,8 +778,16 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
             if cols[c.field].upper() in _INTEGER_TYPES:  # an integer column cannot hold anything else
                 plan.scan.append((i, "0", f"count({f})"))
             else:
-                plan.scan.append((i, _count(f"{f} IS NOT NULL AND translate(ltrim(trim(CAST({f} AS VARCHAR)), '-'), "
-                                            "'0123456789', '') <> ''"), f"count({f})"))
+                plan.scan.append(
+                    (
+                        i,
+                        _count(
+                            f"{f} IS NOT NULL AND translate(ltrim(trim(CAST({f} AS VARCHAR)), '-'), "
+                            "'0123456789', '') <> ''"
+                        ),
+                        f"count({f})",
+                    )
+                )
         elif ct == "isPrimaryKey":
             plan.scan.append((i, f"count({f}) - count(DISTINCT {f})", "count(*)"))
         elif ct in ("standardConceptRecordCompleteness", "sourceConceptRecordCompleteness"):
@@ -518,8 +806,13 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                 if c.unit_concept_id is not None:
                     scope += f" AND t.unit_concept_id = {c.unit_concept_id}"
             term = (i, _count(f"{scope} AND {f} {op} {_lit(p[0])}"), _count(scope))
-            if c.concept_id is not None and c.field == "value_as_number" and by_concept and \
-                    isinstance(p[0], int | float) and not isinstance(p[0], bool):
+            if (
+                c.concept_id is not None
+                and c.field == "value_as_number"
+                and by_concept
+                and isinstance(p[0], int | float)
+                and not isinstance(p[0], bool)
+            ):
                 slot: Literal["low", "high"] = "low" if ct.endswith("Low") else "high"
                 plan.concept_slot[i] = (plan.concept_scope(c.concept_id, c.unit_concept_id, slot, p[0]), slot)
                 plan.concept_terms.append(term)
@@ -557,10 +850,11 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                     "fkDomain": f"{mapped} AND {a}.concept_id IS NOT NULL AND {a}.domain_id <> {_lit(p[0] if p else '')}",
                     "fkClass": f"{mapped} AND {a}.concept_id IS NOT NULL AND {a}.concept_class_id <> {_lit(p[0] if p else '')}",
                     "isStandardValidConcept": f"{mapped} AND {a}.concept_id IS NOT NULL AND "
-                                              f"(coalesce({a}.standard_concept, '') <> 'S' OR {a}.invalid_reason IS NOT NULL)",
+                    f"(coalesce({a}.standard_concept, '') <> 'S' OR {a}.invalid_reason IS NOT NULL)",
                 }[ct]
-                plan.vocab.append((i, f"sum(t.{_N}) FILTER (WHERE {predicate})",
-                                   f"sum(t.{_N}) FILTER (WHERE t.{_G}{c.field} = 0)"))
+                plan.vocab.append(
+                    (i, f"sum(t.{_N}) FILTER (WHERE {predicate})", f"sum(t.{_N}) FILTER (WHERE t.{_G}{c.field} = 0)")
+                )
             else:
                 key = p[1]
                 if not has(target, key):
@@ -570,21 +864,35 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                 # keys): one hash join of the table less each (a fifth of measurement's joined scan)
                 if (target, key, c.field) == ("person", "person_id", "person_id") and person_join():
                     alias = "p"
-                elif (target, key, c.field) == ("visit_occurrence", "visit_occurrence_id", "visit_occurrence_id") \
-                        and visit_join():
+                elif (target, key, c.field) == (
+                    "visit_occurrence",
+                    "visit_occurrence_id",
+                    "visit_occurrence_id",
+                ) and visit_join():
                     alias = "v"
                 else:
                     alias = f"fk_{c.field}"
-                    plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {schema}.{target}) "
-                                                 f"{alias} ON {alias}.k = t.{c.field}")
+                    plan.joins.setdefault(
+                        alias,
+                        f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {schema}.{target}) "
+                        f"{alias} ON {alias}.k = t.{c.field}",
+                    )
                 plan.join.append((i, _count(f"{f} IS NOT NULL AND {alias}.k IS NULL"), "count(*)"))
         elif ct == "withinVisitDates":
             if not visit_join():
                 plan.fixed[i] = ("Not Applicable", 0, 0, "visit_occurrence absent")
                 continue
             scope = f"v.k IS NOT NULL AND {f} IS NOT NULL"
-            plan.join.append((i, _count(f"{scope} AND (CAST({f} AS DATE) < v.vs - INTERVAL '{VISIT_SLACK_DAYS} days' "
-                                        f"OR CAST({f} AS DATE) > v.ve + INTERVAL '{VISIT_SLACK_DAYS} days')"), _count(scope)))
+            plan.join.append(
+                (
+                    i,
+                    _count(
+                        f"{scope} AND (CAST({f} AS DATE) < v.vs - INTERVAL '{VISIT_SLACK_DAYS} days' "
+                        f"OR CAST({f} AS DATE) > v.ve + INTERVAL '{VISIT_SLACK_DAYS} days')"
+                    ),
+                    _count(scope),
+                )
+            )
         elif ct in ("plausibleAfterBirth", "plausibleGenderUseDescendants"):
             if not person_join():
                 plan.fixed[i] = ("Not Applicable", 0, 0, "person absent")
@@ -596,51 +904,87 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
                 ids = ", ".join(str(x) for x in p[0])
                 if concept_ancestor:
                     alias = f"g_{c.concept_id}"
-                    plan.joins.setdefault(alias, f"LEFT JOIN (SELECT DISTINCT descendant_concept_id AS k FROM {concept_ancestor} "
-                                                 f"WHERE ancestor_concept_id IN ({ids})) {alias} ON {alias}.k = {f}")
+                    plan.joins.setdefault(
+                        alias,
+                        f"LEFT JOIN (SELECT DISTINCT descendant_concept_id AS k FROM {concept_ancestor} "
+                        f"WHERE ancestor_concept_id IN ({ids})) {alias} ON {alias}.k = {f}",
+                    )
                     scope = f"{alias}.k IS NOT NULL"
                 else:
                     scope = f"{f} IN ({ids})"
-                plan.join.append((i, _count(f"{scope} AND p.gender_concept_id IS NOT NULL AND p.gender_concept_id <> {p[1]}"),
-                                  _count(scope)))
+                plan.join.append(
+                    (
+                        i,
+                        _count(f"{scope} AND p.gender_concept_id IS NOT NULL AND p.gender_concept_id <> {p[1]}"),
+                        _count(scope),
+                    )
+                )
         elif ct == "plausibleBeforeDeath":
             if not has("death", "person_id", "death_date") or "person_id" not in cols:
                 plan.fixed[i] = ("Not Applicable", 0, 0, "death absent")
                 continue
-            plan.joins.setdefault("d", f"LEFT JOIN (SELECT person_id AS k, min(CAST(death_date AS DATE)) AS death_date "
-                                       f"FROM {schema}.death GROUP BY person_id) d ON d.k = t.person_id")
+            plan.joins.setdefault(
+                "d",
+                f"LEFT JOIN (SELECT person_id AS k, min(CAST(death_date AS DATE)) AS death_date "
+                f"FROM {schema}.death GROUP BY person_id) d ON d.k = t.person_id",
+            )
             scope = f"d.death_date IS NOT NULL AND {f} IS NOT NULL"
-            plan.join.append((i, _count(f"{scope} AND CAST({f} AS DATE) > d.death_date + INTERVAL '{BEFORE_DEATH_DAYS} days'"),
-                              _count(scope)))
+            plan.join.append(
+                (
+                    i,
+                    _count(f"{scope} AND CAST({f} AS DATE) > d.death_date + INTERVAL '{BEFORE_DEATH_DAYS} days'"),
+                    _count(scope),
+                )
+            )
         elif ct == "measurePersonCompleteness":
             if not has("person", "person_id") or "person_id" not in cols:
                 plan.fixed[i] = ("Not Applicable", 0, 0, "person absent")
                 continue
-            plan.table_level.append((i, f"(SELECT count(*) FROM {schema}.person p WHERE NOT EXISTS "
-                                        f"(SELECT 1 FROM {rel} t WHERE t.person_id = p.person_id))",
-                                     f"(SELECT count(*) FROM {schema}.person)"))
+            plan.table_level.append(
+                (
+                    i,
+                    f"(SELECT count(*) FROM {schema}.person p WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {rel} t WHERE t.person_id = p.person_id))",
+                    f"(SELECT count(*) FROM {schema}.person)",
+                )
+            )
         elif ct == "measureConditionEraCompleteness":
             if not has("condition_occurrence", "person_id", "condition_concept_id"):
                 plan.fixed[i] = ("Not Applicable", 0, 0, "condition_occurrence absent")
                 continue
             persons = f"(SELECT DISTINCT person_id FROM {schema}.condition_occurrence WHERE condition_concept_id <> 0)"
-            plan.table_level.append((i, f"(SELECT count(*) FROM {persons} co WHERE NOT EXISTS "
-                                        f"(SELECT 1 FROM {rel} t WHERE t.person_id = co.person_id))",
-                                     f"(SELECT count(*) FROM {persons} co)"))
+            plan.table_level.append(
+                (
+                    i,
+                    f"(SELECT count(*) FROM {persons} co WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {rel} t WHERE t.person_id = co.person_id))",
+                    f"(SELECT count(*) FROM {persons} co)",
+                )
+            )
         elif ct == "measureObservationPeriodOverlap":
-            plan.table_level.append((i, f"(SELECT count(DISTINCT a.observation_period_id) FROM {rel} a JOIN {rel} b "
-                                        "ON a.person_id = b.person_id AND a.observation_period_id <> b.observation_period_id "
-                                        "AND a.observation_period_start_date <= b.observation_period_end_date "
-                                        "AND b.observation_period_start_date <= a.observation_period_end_date)",
-                                     f"(SELECT count(*) FROM {rel})"))
+            plan.table_level.append(
+                (
+                    i,
+                    f"(SELECT count(DISTINCT a.observation_period_id) FROM {rel} a JOIN {rel} b "
+                    "ON a.person_id = b.person_id AND a.observation_period_id <> b.observation_period_id "
+                    "AND a.observation_period_start_date <= b.observation_period_end_date "
+                    "AND b.observation_period_start_date <= a.observation_period_end_date)",
+                    f"(SELECT count(*) FROM {rel})",
+                )
+            )
         elif ct == "measureDuplicateRecords":
             keys = [k for k in p[0] if k in cols]
             if "person_id" not in keys:
                 plan.fixed[i] = ("Not Applicable", 0, 0, "person_id absent")
                 continue
-            plan.table_level.append((i, f"(SELECT count(*) FROM {rel}) - (SELECT count(*) FROM "
-                                        f"(SELECT 1 AS one FROM {rel} GROUP BY {', '.join(keys)}) g)",
-                                     f"(SELECT count(*) FROM {rel})"))
+            plan.table_level.append(
+                (
+                    i,
+                    f"(SELECT count(*) FROM {rel}) - (SELECT count(*) FROM "
+                    f"(SELECT 1 AS one FROM {rel} GROUP BY {', '.join(keys)}) g)",
+                    f"(SELECT count(*) FROM {rel})",
+                )
+            )
         else:
             raise ValueError(f"unknown check type {ct!r} ({c.name})")
     return plan
@@ -649,8 +993,11 @@ def _compile(checks, schema: str, table: str, columns: dict[str, dict[str, str]]
 def introspect_columns(con, schemas: set[str]) -> dict[tuple[str, str], dict[str, str]]:
     """(schema, table) -> {column: data type} for every table of ``schemas`` (DuckDB and PostgreSQL)."""
     marks = ", ".join("?" for _ in schemas)
-    rows = con.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-                       f"WHERE table_schema IN ({marks})", sorted(schemas)).fetchall()
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_schema IN ({marks})",
+        sorted(schemas),
+    ).fetchall()
     out: dict[tuple[str, str], dict[str, str]] = {}
     for s, t, c, d in rows:
         out.setdefault((str(s), str(t).lower()), {})[str(c).lower()] = str(d).upper()
@@ -664,8 +1011,15 @@ def resolve_concept_relation(con, schema: str, candidates: tuple[str, ...] = ("v
     return next((o for o in options if tuple(o.split(".")) in found), None)
 
 
-def run_concepts(con, plan: _Plan, rel: str, checks: list[QualityCheck], sqls: dict[int, str],
-                 results: dict[int, tuple[int, int]], fallback) -> None:
+def run_concepts(
+    con,
+    plan: _Plan,
+    rel: str,
+    checks: list[QualityCheck],
+    sqls: dict[int, str],
+    results: dict[int, tuple[int, int]],
+    fallback,
+) -> None:
     """Run the concept statement and attribute its per-(scope, unit) counts to the concept-specific checks.
 
     A range check reads its scope's in-range rows (denominator) and those below ``lo`` / above ``hi``; a unit
@@ -682,8 +1036,9 @@ def run_concepts(con, plan: _Plan, rel: str, checks: list[QualityCheck], sqls: d
         return
     by_scope: dict[int, list[tuple[int, int, int, int]]] = {}
     for k, unit, n, below, above in rows:
-        by_scope.setdefault(int(k), []).append((-1 if unit is None else int(unit), int(n or 0), int(below or 0),
-                                                 int(above or 0)))
+        by_scope.setdefault(int(k), []).append(
+            (-1 if unit is None else int(unit), int(n or 0), int(below or 0), int(above or 0))
+        )
     for i, (k, slot) in plan.concept_slot.items():
         groups = by_scope.get(k, [])
         den = sum(n for _, n, _, _ in groups)
@@ -697,8 +1052,9 @@ def run_concepts(con, plan: _Plan, rel: str, checks: list[QualityCheck], sqls: d
         results[i] = (num, den)
 
 
-def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = "omop",
-                     concept_relation: str | None = "auto") -> list[CheckOutcome]:
+def run_table_checks(
+    con, table: str, checks: list[QualityCheck], schema: str = "omop", concept_relation: str | None = "auto"
+) -> list[CheckOutcome]:
     """Evaluate all checks of one table in at most five statements (see the module docstring; DuckDB or PostgreSQL).
 
     ``concept_relation`` is the vocabulary's concept table (``vocab.concept``, ``vocab_athena.concept`` or, on a
@@ -713,11 +1069,17 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
         concept_relation = None
     ancestor = f"{vocab_schema}.concept_ancestor" if (vocab_schema, "concept_ancestor") in found else None
     rel = f"{schema}.{table}"
-    intro_sql = f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '{schema}' " \
-                f"AND table_name = '{table}'"
+    intro_sql = (
+        f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '{schema}' "
+        f"AND table_name = '{table}'"
+    )
     if table not in columns:
-        return [CheckOutcome(c, "Failed", 1, 1, 100.0, intro_sql, "table absent") if c.check_type == "cdmTable"
-                else CheckOutcome(c, "Not Applicable", 0, 0, 0.0, intro_sql, "table absent") for c in checks]
+        return [
+            CheckOutcome(c, "Failed", 1, 1, 100.0, intro_sql, "table absent")
+            if c.check_type == "cdmTable"
+            else CheckOutcome(c, "Not Applicable", 0, 0, 0.0, intro_sql, "table absent")
+            for c in checks
+        ]
     plan = _compile(checks, schema, table, columns, concept_relation, ancestor)
     results: dict[int, tuple[int, int]] = {}
     errors: dict[int, str] = {}
@@ -763,7 +1125,7 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
             scan_row = None
             base_error = str(err).strip()
     n_rows = int(scan_row[0]) if scan_row is not None else None
-    non_null = dict(zip(fields, (int(x) for x in scan_row[1:len(base)]), strict=True)) if scan_row is not None else {}
+    non_null = dict(zip(fields, (int(x) for x in scan_row[1 : len(base)]), strict=True)) if scan_row is not None else {}
     if n_rows:  # empty tables need no joined or table-level scan
         joins = " ".join(plan.joins.values())
         run(plan.join, lambda s: f"SELECT {s} FROM {rel} t {joins}")
@@ -771,8 +1133,9 @@ def run_table_checks(con, table: str, checks: list[QualityCheck], schema: str = 
         vocab_from = plan.vocab_from(rel) if plan.vocab else ""
         run(plan.vocab, lambda s: f"SELECT {s} {vocab_from}")
     if n_rows != 0 and plan.concept_terms:
-        run_concepts(con, plan, rel, checks, sqls, results,
-                     lambda terms: run_singly(terms, lambda s: f"SELECT {s} FROM {rel} t"))
+        run_concepts(
+            con, plan, rel, checks, sqls, results, lambda terms: run_singly(terms, lambda s: f"SELECT {s} FROM {rel} t")
+        )
 
     outcomes = []
     for i, c in enumerate(checks):

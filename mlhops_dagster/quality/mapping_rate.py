@@ -44,5 +44,7 @@ def rates_markdown(rates: list[MappingRate], min_rate: float) -> str:
     lines = ["| source | domain | rows | mapped | rate |", "|---|---|---|---|---|"]
     for r in sorted(rates, key=lambda r: r.rate):
         flag = " ⚠" if r.rate < min_rate else ""
-        lines.append(f"| {r.source_table} | {r.target_domain} | {r.source_rows} | {r.mapped_rows} | {r.rate:.1%}{flag} |")
+        lines.append(
+            f"| {r.source_table} | {r.target_domain} | {r.source_rows} | {r.mapped_rows} | {r.rate:.1%}{flag} |"
+        )
     return "\n".join(lines)

@@ -16,20 +16,38 @@ from pathlib import Path
 from mlhops_dagster.quality.checks import CheckOutcome
 
 COLUMNS = (
-    ("run_id", "VARCHAR"), ("checked_at", "TIMESTAMP"), ("check_name", "VARCHAR"), ("cdm_table", "VARCHAR"),
-    ("kahn_category", "VARCHAR"), ("kahn_subcategory", "VARCHAR"), ("severity", "VARCHAR"),
-    ("threshold_pct", "DOUBLE PRECISION"), ("status", "VARCHAR"), ("num_violated", "BIGINT"),
-    ("num_denominator", "BIGINT"), ("pct_violated", "DOUBLE PRECISION"), ("check_sql", "VARCHAR"),
-    ("error", "VARCHAR"), ("check_type", "VARCHAR"), ("cdm_field", "VARCHAR"), ("concept_id", "BIGINT"),
-    ("unit_concept_id", "BIGINT"), ("context", "VARCHAR"), ("dagster_check", "VARCHAR"),
-    ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"),
+    ("run_id", "VARCHAR"),
+    ("checked_at", "TIMESTAMP"),
+    ("check_name", "VARCHAR"),
+    ("cdm_table", "VARCHAR"),
+    ("kahn_category", "VARCHAR"),
+    ("kahn_subcategory", "VARCHAR"),
+    ("severity", "VARCHAR"),
+    ("threshold_pct", "DOUBLE PRECISION"),
+    ("status", "VARCHAR"),
+    ("num_violated", "BIGINT"),
+    ("num_denominator", "BIGINT"),
+    ("pct_violated", "DOUBLE PRECISION"),
+    ("check_sql", "VARCHAR"),
+    ("error", "VARCHAR"),
+    ("check_type", "VARCHAR"),
+    ("cdm_field", "VARCHAR"),
+    ("concept_id", "BIGINT"),
+    ("unit_concept_id", "BIGINT"),
+    ("context", "VARCHAR"),
+    ("dagster_check", "VARCHAR"),
+    ("started_at", "TIMESTAMP"),
+    ("finished_at", "TIMESTAMP"),
 )
 RESULTS_DDL = (
     "CREATE SCHEMA IF NOT EXISTS quality;\n"
     "CREATE TABLE IF NOT EXISTS quality.check_results ("
-    + ", ".join(f"{name} {kind}" for name, kind in COLUMNS[:14]) + ");\n"
+    + ", ".join(f"{name} {kind}" for name, kind in COLUMNS[:14])
+    + ");\n"
     # columns added after the first release: ALTER ... ADD COLUMN IF NOT EXISTS upgrades older tables in place
-    + "\n".join(f"ALTER TABLE quality.check_results ADD COLUMN IF NOT EXISTS {name} {kind};" for name, kind in COLUMNS[14:])
+    + "\n".join(
+        f"ALTER TABLE quality.check_results ADD COLUMN IF NOT EXISTS {name} {kind};" for name, kind in COLUMNS[14:]
+    )
 )
 
 LATEST_RESULTS_SQL = """
@@ -42,9 +60,28 @@ WHERE recency = 1
 """
 """The latest result of every check instance (portable SQL: DuckDB and PostgreSQL)."""
 
-RESULT_FIELDS = ("check_name", "cdm_table", "kahn_category", "severity", "status", "pct_violated", "threshold_pct",
-                 "check_type", "cdm_field", "context", "num_violated", "num_denominator", "kahn_subcategory",
-                 "concept_id", "unit_concept_id", "dagster_check", "check_sql", "error", "run_id", "checked_at")
+RESULT_FIELDS = (
+    "check_name",
+    "cdm_table",
+    "kahn_category",
+    "severity",
+    "status",
+    "pct_violated",
+    "threshold_pct",
+    "check_type",
+    "cdm_field",
+    "context",
+    "num_violated",
+    "num_denominator",
+    "kahn_subcategory",
+    "concept_id",
+    "unit_concept_id",
+    "dagster_check",
+    "check_sql",
+    "error",
+    "run_id",
+    "checked_at",
+)
 
 
 def ensure_results_table(con) -> None:
@@ -53,8 +90,13 @@ def ensure_results_table(con) -> None:
             con.execute(statement)
 
 
-def persist_outcomes(con, run_id: str, outcomes: list[CheckOutcome], started_at: dt.datetime | None = None,
-                     finished_at: dt.datetime | None = None) -> None:
+def persist_outcomes(
+    con,
+    run_id: str,
+    outcomes: list[CheckOutcome],
+    started_at: dt.datetime | None = None,
+    finished_at: dt.datetime | None = None,
+) -> None:
     """Append one row per check instance (every result of every run is kept)."""
     ensure_results_table(con)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -62,10 +104,34 @@ def persist_outcomes(con, run_id: str, outcomes: list[CheckOutcome], started_at:
     marks = ", ".join("?" for _ in COLUMNS)
     con.executemany(
         f"INSERT INTO quality.check_results ({names}) VALUES ({marks})",
-        [[run_id, finished_at or now, c.name, c.table, c.kahn_category, c.kahn_subcategory, c.severity, c.threshold_pct,
-          o.status, o.num_violated, o.num_denominator, o.pct_violated, o.sql, o.error, c.check_type, c.field,
-          c.concept_id, c.unit_concept_id, c.context, c.spec_name, started_at or now, finished_at or now]
-         for o in outcomes for c in [o.check]],
+        [
+            [
+                run_id,
+                finished_at or now,
+                c.name,
+                c.table,
+                c.kahn_category,
+                c.kahn_subcategory,
+                c.severity,
+                c.threshold_pct,
+                o.status,
+                o.num_violated,
+                o.num_denominator,
+                o.pct_violated,
+                o.sql,
+                o.error,
+                c.check_type,
+                c.field,
+                c.concept_id,
+                c.unit_concept_id,
+                c.context,
+                c.spec_name,
+                started_at or now,
+                finished_at or now,
+            ]
+            for o in outcomes
+            for c in [o.check]
+        ],
     )
 
 
@@ -80,9 +146,13 @@ def fatal_failures(results: list[dict], tables: Collection[str] | None = None) -
     These block features and training: in the run that found them (Dagster's blocking checks)
     and in every later run until a build's checks pass again, whatever launched it.
     """
-    return [f"{r['cdm_table']}.{r['check_name']}" for r in worst_first(results)
-            if r["severity"] == "ERROR" and r["status"] in ("Failed", "Error")
-            and (tables is None or r["cdm_table"] in tables)]
+    return [
+        f"{r['cdm_table']}.{r['check_name']}"
+        for r in worst_first(results)
+        if r["severity"] == "ERROR"
+        and r["status"] in ("Failed", "Error")
+        and (tables is None or r["cdm_table"] in tables)
+    ]
 
 
 STATUSES = ("Passed", "Failed", "Not Applicable", "Error")
@@ -90,20 +160,31 @@ _ORDER = {"Error": 0, "Failed": 1, "Passed": 2, "Not Applicable": 3}
 
 
 def worst_first(results: list[dict]) -> list[dict]:
-    return sorted(results, key=lambda r: (_ORDER.get(r["status"], 9), r["severity"] != "ERROR",
-                                          -((r["pct_violated"] or 0) - (r["threshold_pct"] or 0)), r["check_name"]))
+    return sorted(
+        results,
+        key=lambda r: (
+            _ORDER.get(r["status"], 9),
+            r["severity"] != "ERROR",
+            -((r["pct_violated"] or 0) - (r["threshold_pct"] or 0)),
+            r["check_name"],
+        ),
+    )
 
 
 def overview(results: list[dict]) -> dict:
     """DQD's Overview: counts per status, overall and by Kahn category and context."""
+
     def counts(rows):
         return {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
 
     out = {"total": len(results), **counts(results)}
-    out["by_category"] = {k: counts([r for r in results if r["kahn_category"] == k])
-                          for k in sorted({r["kahn_category"] for r in results})}
-    out["by_context"] = {k: counts([r for r in results if r["context"] == k])
-                         for k in sorted({str(r["context"]) for r in results})}
+    out["by_category"] = {
+        k: counts([r for r in results if r["kahn_category"] == k])
+        for k in sorted({r["kahn_category"] for r in results})
+    }
+    out["by_context"] = {
+        k: counts([r for r in results if r["context"] == k]) for k in sorted({str(r["context"]) for r in results})
+    }
     applicable = out["Passed"] + out["Failed"] + out["Error"]
     out["percent_passed"] = round(100.0 * out["Passed"] / applicable, 2) if applicable else 100.0
     return out
@@ -115,13 +196,18 @@ def summary_markdown(results: list[dict], limit: int = 40) -> str:
     lines = ["| Kahn category | passed | failed | not applicable | error |", "|---|---|---|---|---|"]
     for category, c in {**ov["by_category"], "**total**": {s: ov[s] for s in STATUSES}}.items():
         lines.append(f"| {category} | {c['Passed']} | {c['Failed']} | {c['Not Applicable']} | {c['Error']} |")
-    lines += ["", "| check | table | field | Kahn | severity | status | violated / rows | % | threshold % |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| check | table | field | Kahn | severity | status | violated / rows | % | threshold % |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     shown = [r for r in worst_first(results) if r["status"] in ("Error", "Failed")][:limit]
     for r in shown:
-        lines.append(f"| {r['check_name']} | {r['cdm_table']} | {r['cdm_field'] or ''} | {r['kahn_category']} | "
-                     f"{r['severity']} | {r['status']} | {r['num_violated']} / {r['num_denominator']} | "
-                     f"{(r['pct_violated'] or 0):.2f} | {(r['threshold_pct'] or 0):.1f} |")
+        lines.append(
+            f"| {r['check_name']} | {r['cdm_table']} | {r['cdm_field'] or ''} | {r['kahn_category']} | "
+            f"{r['severity']} | {r['status']} | {r['num_violated']} / {r['num_denominator']} | "
+            f"{(r['pct_violated'] or 0):.2f} | {(r['threshold_pct'] or 0):.1f} |"
+        )
     if not shown:
         lines.append("| (no failures) | | | | | | | | |")
     return "\n".join(lines)
@@ -129,23 +215,45 @@ def summary_markdown(results: list[dict], limit: int = 40) -> str:
 
 def dqd_json(results: list[dict], run_id: str, cdm_schema: str) -> dict:
     """The results in the shape of DQD's JSON output (Metadata, Overview, CheckResults)."""
-    check_results = [{
-        "checkId": r["check_name"], "checkName": r["check_type"], "checkLevel": _level(r["check_type"]),
-        "cdmTableName": (r["cdm_table"] or "").upper(), "cdmFieldName": (r["cdm_field"] or "").upper() or None,
-        "conceptId": r["concept_id"], "unitConceptId": r["unit_concept_id"], "category": r["kahn_category"],
-        "subcategory": r["kahn_subcategory"] or None, "context": r["context"], "severity": r["severity"],
-        "dagsterCheck": r["dagster_check"], "numViolatedRows": r["num_violated"],
-        "pctViolatedRows": round((r["pct_violated"] or 0) / 100.0, 6), "numDenominatorRows": r["num_denominator"],
-        "threshold": r["threshold_pct"], "status": r["status"],
-        "failed": int(r["status"] == "Failed"), "passed": int(r["status"] == "Passed"),
-        "notApplicable": int(r["status"] == "Not Applicable"), "isError": int(r["status"] == "Error"),
-        "notApplicableReason": r["error"] if r["status"] == "Not Applicable" else None,
-        "error": r["error"] if r["status"] == "Error" else None, "queryText": r["check_sql"],
-        "runId": r["run_id"], "checkedAt": str(r["checked_at"]),
-    } for r in worst_first(results)]
+    check_results = [
+        {
+            "checkId": r["check_name"],
+            "checkName": r["check_type"],
+            "checkLevel": _level(r["check_type"]),
+            "cdmTableName": (r["cdm_table"] or "").upper(),
+            "cdmFieldName": (r["cdm_field"] or "").upper() or None,
+            "conceptId": r["concept_id"],
+            "unitConceptId": r["unit_concept_id"],
+            "category": r["kahn_category"],
+            "subcategory": r["kahn_subcategory"] or None,
+            "context": r["context"],
+            "severity": r["severity"],
+            "dagsterCheck": r["dagster_check"],
+            "numViolatedRows": r["num_violated"],
+            "pctViolatedRows": round((r["pct_violated"] or 0) / 100.0, 6),
+            "numDenominatorRows": r["num_denominator"],
+            "threshold": r["threshold_pct"],
+            "status": r["status"],
+            "failed": int(r["status"] == "Failed"),
+            "passed": int(r["status"] == "Passed"),
+            "notApplicable": int(r["status"] == "Not Applicable"),
+            "isError": int(r["status"] == "Error"),
+            "notApplicableReason": r["error"] if r["status"] == "Not Applicable" else None,
+            "error": r["error"] if r["status"] == "Error" else None,
+            "queryText": r["check_sql"],
+            "runId": r["run_id"],
+            "checkedAt": str(r["checked_at"]),
+        }
+        for r in worst_first(results)
+    ]
     return {
-        "Metadata": {"cdmSchema": cdm_schema, "runId": run_id, "generatedAt": dt.datetime.now(dt.UTC).isoformat(),
-                     "dqdVersion": "2.8.4 defaults (mlhops_dagster.quality.dqd_catalogue)", "cdmVersion": "5.4"},
+        "Metadata": {
+            "cdmSchema": cdm_schema,
+            "runId": run_id,
+            "generatedAt": dt.datetime.now(dt.UTC).isoformat(),
+            "dqdVersion": "2.8.4 defaults (mlhops_dagster.quality.dqd_catalogue)",
+            "cdmVersion": "5.4",
+        },
         "Overview": overview(results),
         "CheckResults": check_results,
     }

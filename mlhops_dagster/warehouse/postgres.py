@@ -48,19 +48,33 @@ class PostgresDsn:
         parsed = urlparse(url)
         if parsed.password:
             raise ValueError("put the PostgreSQL password in MLHOPS_PG_PASSWORD, not in the URL")
-        return cls(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                   user=unquote(parsed.username or "postgres"), dbname=parsed.path.lstrip("/") or "postgres")
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=unquote(parsed.username or "postgres"),
+            dbname=parsed.path.lstrip("/") or "postgres",
+        )
 
     def env(self) -> dict[str, str]:
         """The MLHOPS_PG_* variables dbt's ``postgres`` target reads."""
-        return {"MLHOPS_PG_HOST": self.host, "MLHOPS_PG_PORT": str(self.port), "MLHOPS_PG_USER": self.user,
-                "MLHOPS_PG_DB": self.dbname}
+        return {
+            "MLHOPS_PG_HOST": self.host,
+            "MLHOPS_PG_PORT": str(self.port),
+            "MLHOPS_PG_USER": self.user,
+            "MLHOPS_PG_DB": self.dbname,
+        }
 
     def connect(self) -> PostgresConnection:
         password = os.environ.get("MLHOPS_PG_PASSWORD") or None
         try:
-            raw = psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=self.dbname,
-                                   password=password, connect_timeout=10)
+            raw = psycopg2.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                dbname=self.dbname,
+                password=password,
+                connect_timeout=10,
+            )
         except psycopg2.OperationalError as err:
             raise ConnectionError(
                 f"cannot reach the PostgreSQL warehouse {self.user}@{self.host}:{self.port}/{self.dbname}: {err}"

@@ -50,8 +50,10 @@ def parse_cdm_source(value: str) -> CdmSource:
     elif parsed.scheme in ("", "file"):
         path = Path(value.split("?", 1)[0].removeprefix("file://"))
     else:
-        raise ValueError(f"MLHOPS_CDM_SOURCE: unknown scheme {parsed.scheme!r} (use a DuckDB file path, "
-                         "duckdb:///path?schema=..., or postgresql://user@host:port/db?schema=...)")
+        raise ValueError(
+            f"MLHOPS_CDM_SOURCE: unknown scheme {parsed.scheme!r} (use a DuckDB file path, "
+            "duckdb:///path?schema=..., or postgresql://user@host:port/db?schema=...)"
+        )
     if not path.is_file():
         raise ValueError(f"MLHOPS_CDM_SOURCE: DuckDB file {path} does not exist")
     return CdmSource("duckdb", schema, path=path.resolve())

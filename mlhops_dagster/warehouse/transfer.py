@@ -18,14 +18,33 @@ import pandas as pd
 from mlhops_dagster.warehouse.postgres import PostgresConnection
 
 _DUCK_TO_PG = {
-    "VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint", "TINYINT": "smallint",
-    "DOUBLE": "double precision", "FLOAT": "real", "DATE": "date", "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz", "BOOLEAN": "boolean", "HUGEINT": "numeric", "UBIGINT": "numeric",
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "TINYINT": "smallint",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "BOOLEAN": "boolean",
+    "HUGEINT": "numeric",
+    "UBIGINT": "numeric",
 }
 _PG_TO_DUCK = {
-    "text": "VARCHAR", "character varying": "VARCHAR", "character": "VARCHAR", "integer": "INTEGER",
-    "bigint": "BIGINT", "smallint": "SMALLINT", "numeric": "DOUBLE", "double precision": "DOUBLE", "real": "FLOAT",
-    "date": "DATE", "timestamp without time zone": "TIMESTAMP", "timestamp with time zone": "TIMESTAMPTZ",
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "character": "VARCHAR",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "numeric": "DOUBLE",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
     "boolean": "BOOLEAN",
 }
 
@@ -47,13 +66,23 @@ def _pg_type(duck_type: str) -> str:
 
 
 def _pg_columns(pg: PostgresConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return [(str(n), str(t)) for n, t in pg.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", [schema, table]).fetchall()]
+    return [
+        (str(n), str(t))
+        for n, t in pg.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
 
 
-def copy_duckdb_to_postgres(duck: duckdb.DuckDBPyConnection, pg: PostgresConnection, schema: str,
-                            tables: Sequence[str] | None = None, where: tuple[str, str] | None = None) -> dict[str, int]:
+def copy_duckdb_to_postgres(
+    duck: duckdb.DuckDBPyConnection,
+    pg: PostgresConnection,
+    schema: str,
+    tables: Sequence[str] | None = None,
+    where: tuple[str, str] | None = None,
+) -> dict[str, int]:
     """Copy ``schema`` tables from DuckDB into PostgreSQL; return rows copied per table.
 
     With ``where=(column, value)`` only those rows move and they replace the same rows in
@@ -62,24 +91,36 @@ def copy_duckdb_to_postgres(duck: duckdb.DuckDBPyConnection, pg: PostgresConnect
     naming the table (nothing is dropped behind the user's back).
     """
     if tables is None:
-        tables = [r[0] for r in duck.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
-            "ORDER BY 1", [schema]).fetchall()]
+        tables = [
+            r[0]
+            for r in duck.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' "
+                "ORDER BY 1",
+                [schema],
+            ).fetchall()
+        ]
     copied: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="mlhops_copy_") as tmp, pg.transaction():
         pg.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
         for table in tables:
-            columns = [(str(n), str(t)) for n, t in duck.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
-                "AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()]
+            columns = [
+                (str(n), str(t))
+                for n, t in duck.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                    "AND table_name = ? ORDER BY ordinal_position",
+                    [schema, table],
+                ).fetchall()
+            ]
             wanted = [(n, _pg_type(t)) for n, t in columns]
             existing = _pg_columns(pg, schema, table)
             relation = f"{_q(schema)}.{_q(table)}"
             if not existing:
                 pg.execute(f"CREATE TABLE {relation} ({', '.join(f'{_q(n)} {t}' for n, t in wanted)})")
             elif [n for n, _ in existing] != [n for n, _ in wanted]:
-                raise ValueError(f"PostgreSQL table {schema}.{table} has columns {[n for n, _ in existing]}, "
-                                 f"the warehouse writes {[n for n, _ in wanted]}: migrate or drop it first")
+                raise ValueError(
+                    f"PostgreSQL table {schema}.{table} has columns {[n for n, _ in existing]}, "
+                    f"the warehouse writes {[n for n, _ in wanted]}: migrate or drop it first"
+                )
             if where is None:
                 pg.execute(f"DELETE FROM {relation}")
                 predicate = ""
@@ -87,8 +128,10 @@ def copy_duckdb_to_postgres(duck: duckdb.DuckDBPyConnection, pg: PostgresConnect
                 pg.execute(f"DELETE FROM {relation} WHERE {_q(where[0])} = ?", [where[1]])
                 predicate = f" WHERE {_q(where[0])} = {_lit(where[1])}"
             path = Path(tmp) / f"{table}.csv"
-            duck.execute(f"COPY (SELECT * FROM {_q(schema)}.{_q(table)}{predicate}) TO {_lit(str(path))} "
-                         "(FORMAT csv, HEADER false)")
+            duck.execute(
+                f"COPY (SELECT * FROM {_q(schema)}.{_q(table)}{predicate}) TO {_lit(str(path))} "
+                "(FORMAT csv, HEADER false)"
+            )
             column_list = ", ".join(_q(n) for n, _ in wanted)
             with path.open() as handle, pg.raw.cursor() as cur:
                 cur.copy_expert(f"COPY {relation} ({column_list}) FROM STDIN WITH (FORMAT csv)", handle)
@@ -96,8 +139,9 @@ def copy_duckdb_to_postgres(duck: duckdb.DuckDBPyConnection, pg: PostgresConnect
     return copied
 
 
-def snapshot_postgres_to_duckdb(pg: PostgresConnection, duck: duckdb.DuckDBPyConnection, schema: str,
-                                tables: Sequence[str]) -> dict[str, int]:
+def snapshot_postgres_to_duckdb(
+    pg: PostgresConnection, duck: duckdb.DuckDBPyConnection, schema: str, tables: Sequence[str]
+) -> dict[str, int]:
     """Copy PostgreSQL tables into the same schema of a (scratch) DuckDB; absent tables are skipped."""
     duck.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
     copied: dict[str, int] = {}
@@ -109,12 +153,14 @@ def snapshot_postgres_to_duckdb(pg: PostgresConnection, duck: duckdb.DuckDBPyCon
             path = Path(tmp) / f"{table}.csv"
             names = ", ".join(_q(n) for n, _ in columns)
             with path.open("w") as handle, pg.raw.cursor() as cur:
-                cur.copy_expert(f"COPY (SELECT {names} FROM {_q(schema)}.{_q(table)}) TO STDOUT WITH (FORMAT csv)",
-                                handle)
+                cur.copy_expert(
+                    f"COPY (SELECT {names} FROM {_q(schema)}.{_q(table)}) TO STDOUT WITH (FORMAT csv)", handle
+                )
             types = ", ".join(f"{_lit(n)}: {_lit(_PG_TO_DUCK.get(t, 'VARCHAR'))}" for n, t in columns)
             duck.execute(
                 f"CREATE OR REPLACE TABLE {_q(schema)}.{_q(table)} AS SELECT * FROM read_csv({_lit(str(path))}, "
-                f"header=false, columns={{{types}}}, quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false)")
+                f"header=false, columns={{{types}}}, quote='\"', escape='\"', nullstr='', allow_quoted_nulls=false)"
+            )
             copied[table] = int(duck.execute(f"SELECT count(*) FROM {_q(schema)}.{_q(table)}").fetchall()[0][0])
     return copied
 
@@ -144,8 +190,13 @@ def _frame_to_csv(frame: pd.DataFrame, path: Path) -> None:
         duck.execute(f"COPY mlhops_frame TO {_lit(str(path))} (FORMAT csv, HEADER false)")
 
 
-def write_frame(con: duckdb.DuckDBPyConnection | PostgresConnection, schema: str, table: str, frame: pd.DataFrame,
-                replace_where: tuple[str, str] | None = None) -> None:
+def write_frame(
+    con: duckdb.DuckDBPyConnection | PostgresConnection,
+    schema: str,
+    table: str,
+    frame: pd.DataFrame,
+    replace_where: tuple[str, str] | None = None,
+) -> None:
     """Write a DataFrame to ``schema.table`` on either backend.
 
     Without ``replace_where`` the table is replaced whole (created from the frame's
@@ -168,12 +219,16 @@ def write_frame(con: duckdb.DuckDBPyConnection | PostgresConnection, schema: str
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(schema)}")
         if replace_where is None:
             con.execute(f"DROP TABLE IF EXISTS {relation}")
-            con.execute(f"CREATE TABLE {relation} ("
-                        + ", ".join(f"{_q(str(c))} {_frame_pg_type(frame[c].dtype)}" for c in frame.columns) + ")")
+            con.execute(
+                f"CREATE TABLE {relation} ("
+                + ", ".join(f"{_q(str(c))} {_frame_pg_type(frame[c].dtype)}" for c in frame.columns)
+                + ")"
+            )
         else:
             con.execute(f"DELETE FROM {relation} WHERE {_q(replace_where[0])} = ?", [replace_where[1]])
         path = Path(tmp) / "frame.csv"
         _frame_to_csv(frame, path)
         with path.open() as handle, con.raw.cursor() as cur:
-            cur.copy_expert(f"COPY {relation} ({', '.join(_q(str(c)) for c in frame.columns)}) FROM STDIN "
-                            "WITH (FORMAT csv)", handle)
+            cur.copy_expert(
+                f"COPY {relation} ({', '.join(_q(str(c)) for c in frame.columns)}) FROM STDIN WITH (FORMAT csv)", handle
+            )
