@@ -1,4 +1,10 @@
-"""Shared fixtures: every test gets its own data dir; the dbt manifest is prepared once."""
+"""Settings every tier shares, and the tier markers (``unit``, ``dbt``, ``integration``) taken from the folder.
+
+- ``tests/unit/<domain>/`` mirrors ``mlhops_dagster/<domain>/``: no dbt, no Dagster instance, no services;
+- ``tests/dbt/`` builds the dbt project (``dbt build`` on hand-made or generated raw tables);
+- ``tests/integration/`` materialises Dagster graphs, and holds what needs PostgreSQL;
+- ``tests/support/`` holds the helpers and hand-made data they share.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,12 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 # dagster-dbt runs the `dbt` executable: make the one beside this interpreter findable.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
+TESTS = Path(__file__).parent
+TIERS = ("unit", "dbt", "integration")
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Prepare dbt_omop's manifest as a fresh clone would need it (partial parsing keeps it fast)."""
-    # The file name is the DuckDB catalog name baked into the manifest: keep it the one Settings uses.
-    os.environ["MLHOPS_WAREHOUSE_PATH"] = str(tmp_path_factory.mktemp("dbt") / "warehouse.duckdb")
-    from resources.dbt_project import omop_dbt_project, prepare_manifest
 
-    prepare_manifest()
-    return Path(omop_dbt_project.manifest_path)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(item.path).relative_to(TESTS).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)

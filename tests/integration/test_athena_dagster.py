@@ -1,0 +1,147 @@
+"""Athena mode end to end through Dagster: MLHOPS_VOCAB_DIR set, the code location's own assets materialised.
+
+``MLHOPS_VOCAB_DIR`` is read once per process, when the dbt project module is imported (it fixes
+the dbt vars every invocation gets), and this pytest process imported it in demo mode. So the
+materialisations run in a child Python process started with the variable set, as a deployment
+would be, on one Dagster instance directory that this process then reads: real ``dg.materialize``
+of ``mlhops_dagster.definitions.defs``, a real dbt build into a DuckDB file, a real event log.
+
+Cheapest subset: the raw layer is ingested directly (test_pipeline_integration covers
+``raw_ehr_extract``); Dagster materialises ``athena_vocabulary``, then the dbt models upstream of
+``omop/condition_occurrence`` and ``omop_int/mapping_rate`` with the mapping-rate check only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION, DefectSpec, generate_extract
+from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.quality.mapping_rate import overall_rate, read_mapping_rates
+from tests.support.athena_download import PNEUMONIA_CONCEPT, write_athena_directory
+
+pytestmark = pytest.mark.integration
+
+KEY = "athena-dagster-key-0123456789abcdef"
+CONDITION = dg.AssetKey(["omop", "condition_occurrence"])
+MAPPING_RATE = dg.AssetKey(["omop_int", "mapping_rate"])
+MAPPING_CHECK = dg.AssetCheckKey(MAPPING_RATE, "mapping_rate_above_threshold")
+
+
+def materialise_in_this_process() -> dict:
+    """Child process: materialise Athena vocabulary, then the OMOP subset; return run id -> assets materialised, in run order."""
+    from mlhops_dagster.definitions import defs
+
+    assets = [*defs.assets, *defs.asset_checks]
+    # Upstream of the two targets, less what is not built here: raw (ingested by the test), the vocabulary
+    # (its own run) and the demo seeds (a demo-mode manifest lists them upstream; Athena mode never reads them).
+    omop = (
+        dg.AssetSelection.assets(CONDITION, MAPPING_RATE).upstream()
+        - dg.AssetSelection.assets("raw_ehr_extract", "athena_vocabulary")
+        - dg.AssetSelection.key_prefixes("vocab")
+    ).without_checks()
+    ran = {}
+    with dg.DagsterInstance.get() as instance:
+        # Two runs, vocabulary first: the dbt models read its tables (and a demo-mode manifest has no edge to it).
+        for selection in (
+            dg.AssetSelection.assets("athena_vocabulary"),
+            omop | dg.AssetSelection.checks(MAPPING_CHECK),
+        ):
+            result = dg.materialize(assets, selection=selection, resources=defs.resources, instance=instance)
+            assert result.success
+            ran[result.run_id] = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+    return ran
+
+
+@pytest.fixture(scope="module")
+def athena_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    root = tmp_path_factory.mktemp("athena_dagster")
+    data_dir, home, athena = root / "data", root / "dagster_home", write_athena_directory(root / "athena")
+    extract = data_dir / "landing" / "athena_extract"
+    generate_extract(
+        extract,
+        patients=30,
+        seed=43,
+        sites=1,
+        start=dt.date(2020, 1, 1),
+        end=dt.date(2021, 12, 31),
+        defects=[DefectSpec("unmapped_codes", 0.1)],
+    )
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        ingest_extract(con, extract, "athena_extract", KEY)
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # no network at run time
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLHOPS_", "DAGSTER_"))}
+    env |= {
+        "MLHOPS_DATA_DIR": str(data_dir),
+        "MLHOPS_VOCAB_DIR": str(athena),
+        "MLHOPS_PSEUDONYM_KEY": KEY,
+        "DAGSTER_HOME": str(home),
+    }
+    child = subprocess.run(
+        [sys.executable, "-m", __name__],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == 0, child.stderr[-4000:]
+    return data_dir / "warehouse.duckdb", home, json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def test_the_cdm_maps_codes_through_the_athena_vocabulary(athena_run) -> None:
+    warehouse, _, ran = athena_run
+    vocabulary_run, omop_run = ran.values()
+    assert vocabulary_run == ["athena_vocabulary"]
+    assert {CONDITION.to_user_string(), MAPPING_RATE.to_user_string()} <= set(omop_run)
+    assert "omop/drug_era" not in omop_run and not any(k.startswith(("raw", "vocab/")) for k in omop_run)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        raw_pneumonia, mapped_pneumonia, unmapped = con.execute(
+            "SELECT (SELECT count(*) FROM raw.conditions WHERE code = ?), "
+            "(SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = ?), "
+            "(SELECT count(*) FROM omop.condition_occurrence WHERE condition_concept_id = 0)",
+            [UNMAPPED_CONDITION[0], PNEUMONIA_CONCEPT],
+        ).fetchall()[0]
+        athena_concepts = con.execute("SELECT count(*) FROM vocab_athena.concept").fetchall()[0][0]
+    assert raw_pneumonia > 0 and mapped_pneumonia == raw_pneumonia  # the demo seeds would leave these at concept 0
+    assert unmapped == 0 and athena_concepts > 90
+
+
+def test_vocabulary_and_mapping_rate_are_on_the_materialisations(athena_run) -> None:
+    warehouse, home, _ = athena_run
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        vocabulary = instance.get_latest_materialization_event(dg.AssetKey("athena_vocabulary"))
+        mapping = instance.get_latest_materialization_event(MAPPING_RATE)
+        check = instance.get_latest_asset_check_evaluation_record(MAPPING_CHECK)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rates = read_mapping_rates(con)
+    vocab_meta = vocabulary.asset_materialization.metadata
+    assert vocab_meta["reused"].value is False and vocab_meta["concepts"].value > 90
+    assert "CONCEPT_ANCESTOR" in vocab_meta["warnings"].value
+    # Every condition row maps, the injected "unmapped" code included (with the demo seeds 10 % would not).
+    conditions = next(r for r in rates if (r.source_table, r.target_domain) == ("conditions", "Condition"))
+    assert conditions.source_rows > 0 and conditions.rate == 1.0
+    meta = mapping.asset_materialization.metadata
+    assert meta["overall_mapping_rate"].value == round(overall_rate(rates), 4)
+    assert f"| conditions | Condition | {conditions.source_rows} | {conditions.source_rows} | 100.0% |" in (
+        meta["mapping_rates"].value
+    )
+    # The check ran on this materialisation; it flags only what the tiny download lacks (CVX immunisations, allergies).
+    evaluation = check.event.dagster_event.event_specific_data
+    assert evaluation.metadata["overall_mapping_rate"].value == meta["overall_mapping_rate"].value
+    low = evaluation.metadata["below_threshold"].value
+    assert "conditions/" not in low and evaluation.passed == (low == "none")
+
+
+if __name__ == "__main__":
+    print(json.dumps(materialise_in_this_process()))
