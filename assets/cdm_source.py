@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from assets.quality import CHECKED_TABLES, cdm_key
+from assets.keys import cdm_key
+from assets.quality import CHECKED_TABLES
 from mlhops_dagster.warehouse import CdmSource
 
 

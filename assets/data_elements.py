@@ -9,7 +9,8 @@ reports what it does to this CDM, per element, and keeps every run's summary in
 import dagster as dg
 import pandas as pd
 
-from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, DataQualityResource, cdm_key
+from assets.keys import cdm_key
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, DataQualityResource
 from mlhops_dagster.quality.elements import (
     CONCEPT_SET_ELEMENTS,
     persist_summary,

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from assets.features import FEATURE_TABLE, readmission_features
+from assets.features import FEATURE_TABLE, cohort_features
 from assets.training import FAMILIES
-from mlhops_dagster.features.readmission import LABEL_COLUMN, model_feature_columns
+from mlhops_dagster.features import LABEL_COLUMN, model_feature_columns
 from mlhops_dagster.features.task import DEFAULT_TASK
 from mlhops_dagster.modeling.evaluation import (
     EvaluationConfig,
@@ -190,7 +190,7 @@ def _extract_ids(warehouse: WarehouseResource) -> list[str]:
 
 def _task_facts(context: dg.AssetExecutionContext) -> tuple[str, str, str]:
     """Task name, description and definition as the feature asset recorded them (default task as fallback)."""
-    event = context.instance.get_latest_materialization_event(readmission_features.key)
+    event = context.instance.get_latest_materialization_event(cohort_features.key)
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
 
     def text(key: str, default: str) -> str:

@@ -6,21 +6,22 @@ import dagster as dg
 from pydantic import Field
 
 from assets.data_elements import data_elements
-from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, cdm_key
-from mlhops_dagster.features.catalogue import SparseConcepts, catalogue_markdown
-from mlhops_dagster.features.readmission import (
+from assets.keys import cdm_key
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY
+from mlhops_dagster.features import (
     CDM_INPUT_TABLES,
     LABEL_COLUMN,
     build_features,
     data_fingerprint,
     split_features,
 )
+from mlhops_dagster.features.catalogue import SparseConcepts, catalogue_markdown
 from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
 from mlhops_dagster.quality.report import fatal_failures, latest_results
 from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
-FEATURE_TABLE = "readmission_features"
+FEATURE_TABLE = "cohort_features"
 
 
 class FeaturesConfig(dg.Config):
@@ -57,10 +58,10 @@ class FeaturesConfig(dg.Config):
         "demographics, concept-set groups and per-concept flags kept by prevalence in all-time/365/180/30-day "
         "windows, lab/vital latest/min/max/count from the ML-DQA data elements, visit counts, distinct-concept "
         "counts, Charlson index; all strictly before the index date. `split` is temporal by default (config "
-        "`split: person` for a person-stratified split). Written to `features.readmission` and a Parquet snapshot."
+        "`split: person` for a person-stratified split). Written to `features.cohort` and a Parquet snapshot."
     ),
 )
-def readmission_features(
+def cohort_features(
     context: dg.AssetExecutionContext,
     config: FeaturesConfig,
     warehouse: WarehouseResource,
@@ -95,7 +96,7 @@ def readmission_features(
     except ValueError as err:  # too few distinct index dates (or persons) to split
         raise dg.Failure(description=f"Cannot split the {task.name} cohort ({config.split}): {err}") from err
     with warehouse.connect() as con:
-        write_frame(con, "features", "readmission", features)
+        write_frame(con, "features", "cohort", features)
     fingerprint = data_fingerprint(features)
     path = feature_store.write(FEATURE_TABLE, features)
     by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])

@@ -8,10 +8,10 @@ import dagster as dg
 import pandas as pd
 
 from assets.evaluation import model_registration
-from assets.features import readmission_features
+from assets.features import cohort_features
 from assets.raw import extract_partitions
+from mlhops_dagster.features import model_feature_columns
 from mlhops_dagster.features.catalogue import monitored_features
-from mlhops_dagster.features.readmission import model_feature_columns
 from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias, model_input
 from mlhops_dagster.monitoring.drift import compute_drift
 from mlhops_dagster.monitoring.tracking import log_drift_run
@@ -55,7 +55,7 @@ def calendar_window(context: dg.AssetExecutionContext, con) -> tuple[dt.date, dt
 def window_rows(con, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
     """Cohort rows whose discharge falls inside ``period``."""
     return con.execute(
-        "SELECT * FROM features.readmission WHERE index_date BETWEEN ? AND ? ORDER BY index_date, visit_occurrence_id",
+        "SELECT * FROM features.cohort WHERE index_date BETWEEN ? AND ? ORDER BY index_date, visit_occurrence_id",
         list(period),
     ).df()
 
@@ -71,9 +71,9 @@ def build_monitoring_assets(
         kinds={"sql", "mlflow"},
         owners=["team:ml"],
         pool=DUCKDB_POOL,
-        deps=[readmission_features, model_registration],
+        deps=[cohort_features, model_registration],
         automation_condition=dg.AutomationCondition.eager(),
-        description=f"Readmission risk for every discharge in this {unit}, scored by the MLflow `champion`.",
+        description=f"The MLflow `champion`'s risk score for every index event in this {unit}.",
     )
     def batch_scores(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_tracking: MlflowResource
@@ -141,7 +141,7 @@ def build_monitoring_assets(
             con.execute(MONITORING_DDL)
             current = window_rows(con, window(context, con))
             reference = con.execute(
-                "SELECT * FROM features.readmission WHERE split = 'train' AND index_date <= ?", [cutoff]
+                "SELECT * FROM features.cohort WHERE split = 'train' AND index_date <= ?", [cutoff]
             ).df()
         if current.empty or reference.empty:
             raise dg.Failure(

@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from assets.keys import MAPPING_RATE_KEY
 from mlhops_dagster.quality.mapping_rate import overall_rate, rates_markdown, read_mapping_rates
 from resources import DUCKDB_POOL, WarehouseResource, omop_dbt_project
 from resources.dbt_project import DBT_VAR_ARGS
@@ -22,9 +23,6 @@ class OmopTranslator(DagsterDbtTranslator):
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
-
-
-MAPPING_RATE_KEY = dg.AssetKey(["omop_int", "mapping_rate"])
 
 
 @dbt_assets(

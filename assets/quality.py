@@ -10,10 +10,9 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
-from assets.omop import omop_cdm
-from mlhops_dagster.features.readmission import CDM_INPUT_TABLES
+from assets.keys import MAPPING_RATE_KEY, cdm_key
+from mlhops_dagster.features import CDM_INPUT_TABLES
 from mlhops_dagster.omop.reconciliation import reconcile
 from mlhops_dagster.quality.checks import (
     CheckOutcome,
@@ -62,10 +61,6 @@ AFTER_FATAL_CHECKS_PASSED = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 ).with_label("eager, once every fatal check upstream passed")
 """Declarative automation for what reads the CDM: a fatal check that failed in an earlier run still blocks."""
-
-
-def cdm_key(table: str) -> dg.AssetKey:
-    return get_asset_key_for_model([omop_cdm], table)
 
 
 _STATUS_RANK = {"Error": 0, "Failed": 1, "Passed": 2, "Not Applicable": 3}
@@ -225,10 +220,9 @@ DQA_REPORT_KEY = dqa_report.key
 
 def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
     """WARN when any (source table, domain) maps fewer than ``min_rate`` of its rows to standard concepts."""
-    mapping_rate_key = cdm_key("mapping_rate")
 
     @dg.asset_check(
-        asset=mapping_rate_key,
+        asset=MAPPING_RATE_KEY,
         name="mapping_rate_above_threshold",
         blocking=False,
         pool=DUCKDB_POOL,
@@ -257,7 +251,7 @@ def build_reconciliation_check() -> dg.AssetChecksDefinition:
     """ERROR when a loaded raw row reached no CDM table, or a CDM event row has no source (DuckDB or PostgreSQL warehouse)."""
 
     @dg.asset_check(
-        asset=cdm_key("mapping_rate"),
+        asset=MAPPING_RATE_KEY,
         name="no_source_rows_lost",
         blocking=False,
         pool=DUCKDB_POOL,

@@ -7,8 +7,8 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from assets.features import FEATURE_TABLE, readmission_features
-from mlhops_dagster.features.readmission import LABEL_COLUMN, data_fingerprint, model_feature_columns
+from assets.features import FEATURE_TABLE, cohort_features
+from mlhops_dagster.features import LABEL_COLUMN, data_fingerprint, model_feature_columns
 from mlhops_dagster.modeling.registry import log_candidate
 from mlhops_dagster.modeling.search import SEARCH_GRIDS, SearchResult, hyperparameter_search
 from mlhops_dagster.modeling.trainers import (
@@ -112,7 +112,7 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
         group_name="training",
         kinds={"mlflow", "pytorch" if family == "dp_mlp" else ("lightgbm" if family == "lightgbm" else "scikitlearn")},
         owners=["team:ml"],
-        deps=[readmission_features],
+        deps=[cohort_features],
         description=DESCRIPTIONS[family] + " Trained on the temporal training split; logged as an MLflow run.",
     )
     def _train(

@@ -17,7 +17,7 @@ from dagster_dbt import DbtCliResource
 from assets.cdm_source import build_cdm_source_specs
 from assets.data_elements import data_elements
 from assets.evaluation import evaluation_assets, model_promotion, model_registration
-from assets.features import readmission_features
+from assets.features import cohort_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import omop_cdm
 from assets.quality import (
@@ -119,7 +119,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             omop_cdm,
             dqa_report,
             data_elements,
-            readmission_features,
+            cohort_features,
             *training_assets,
             *evaluation_assets,
             model_registration,
@@ -150,7 +150,7 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
             *build_cdm_source_specs(settings.cdm_source),
             own_cdm_dqa_report,
             data_elements,
-            readmission_features,
+            cohort_features,
             *training_assets,
             *evaluation_assets,
             model_registration,

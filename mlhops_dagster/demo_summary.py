@@ -32,9 +32,9 @@ def print_summary(settings: Settings, elapsed: float) -> None:
             count = con.execute(f"SELECT count(*) FROM omop.{table}").fetchall()[0][0]
             print(f"  {table:<22}{count:>10,}")
         quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchall()[0][0]
-        mapped, total = con.execute("SELECT sum(mapped_rows), sum(source_rows) FROM omop_int.mapping_rate").fetchall()[
-            0
-        ]
+        mapped, total = con.execute(
+            "SELECT sum(mapped_rows), sum(source_rows) FROM omop_int.int__mapping_rate"
+        ).fetchall()[0]
         print(
             f"  (raw rows quarantined: {quarantined}; clinical rows mapped to standard concepts: {mapped / total:.1%})"
         )

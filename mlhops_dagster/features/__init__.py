@@ -9,6 +9,7 @@ from mlhops_dagster.features.catalogue import (
     default_catalogue,
 )
 from mlhops_dagster.features.readmission import (
+    CDM_INPUT_TABLES,
     FEATURE_CATALOGUE,
     FEATURE_COLUMNS,
     ID_COLUMNS,
@@ -28,6 +29,7 @@ from mlhops_dagster.features.readmission import (
 from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
 
 __all__ = [
+    "CDM_INPUT_TABLES",
     "CHARLSON_CATEGORIES",
     "DEFAULT_SPARSE",
     "DEFAULT_TASK",

@@ -23,7 +23,9 @@ class MappingRate:
         return self.mapped_rows / self.source_rows if self.source_rows else 1.0
 
 
-def read_mapping_rates(con: duckdb.DuckDBPyConnection, relation: str = "omop_int.mapping_rate") -> list[MappingRate]:
+def read_mapping_rates(
+    con: duckdb.DuckDBPyConnection, relation: str = "omop_int.int__mapping_rate"
+) -> list[MappingRate]:
     rows = con.execute(
         f"SELECT source_table, target_domain, source_rows, mapped_rows FROM {relation} ORDER BY source_table, target_domain"
     ).fetchall()

@@ -62,9 +62,9 @@ def test_no_row_is_lost_and_every_patient_and_encounter_arrives(built) -> None:
             "SELECT count(*) FROM omop.measurement WHERE measurement_source_value = 'QALY' "
             "AND measurement_concept_id = 0"
         ).fetchall()[0][0]
-        rate = con.execute("SELECT sum(mapped_rows)::DOUBLE / sum(source_rows) FROM omop_int.mapping_rate").fetchall()[
-            0
-        ][0]
+        rate = con.execute(
+            "SELECT sum(mapped_rows)::DOUBLE / sum(source_rows) FROM omop_int.int__mapping_rate"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert result.ok, result.problems()

@@ -327,7 +327,7 @@ def test_condition_and_drug_eras(con):
 def test_mapping_rate(con):
     rows = con.execute(
         "SELECT source_table, target_domain, source_rows, mapped_rows, mapping_rate"
-        " FROM omop_int.mapping_rate ORDER BY ALL"
+        " FROM omop_int.int__mapping_rate ORDER BY ALL"
     ).fetchall()
     assert ("conditions", "Condition", 4, 3, 0.75) in rows
     assert ("medications", "Drug", 3, 3, 1.0) in rows

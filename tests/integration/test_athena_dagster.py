@@ -8,7 +8,7 @@ of ``mlhops_dagster.definitions.defs``, a real dbt build into a DuckDB file, a r
 
 Cheapest subset: the raw layer is ingested directly (test_pipeline_integration covers
 ``raw_ehr_extract``); Dagster materialises ``athena_vocabulary``, then the dbt models upstream of
-``omop/condition_occurrence`` and ``omop_int/mapping_rate`` with the mapping-rate check only.
+``omop/condition_occurrence`` and ``omop_int/int__mapping_rate`` with the mapping-rate check only.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 
 KEY = "athena-dagster-key-0123456789abcdef"
 CONDITION = dg.AssetKey(["omop", "condition_occurrence"])
-MAPPING_RATE = dg.AssetKey(["omop_int", "mapping_rate"])
+MAPPING_RATE = dg.AssetKey(["omop_int", "int__mapping_rate"])
 MAPPING_CHECK = dg.AssetCheckKey(MAPPING_RATE, "mapping_rate_above_threshold")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.features import readmission_features
+from assets.features import cohort_features
 from mlhops_dagster.features.readmission import LABEL_COLUMN
 from resources import FeatureStoreResource, WarehouseResource
 from tests.support.cdm import insert_t2d_rows
@@ -20,38 +20,38 @@ def test_features_asset_runs_a_task_file_with_a_person_split(tmp_path: Path) -> 
     insert_t2d_rows(con)
     con.close()
     result = dg.materialize(
-        [readmission_features],
+        [cohort_features],
         resources={
             "warehouse": WarehouseResource(path=str(warehouse)),
             "feature_store": FeatureStoreResource(root=str(tmp_path / "features")),
         },
         run_config={
             "ops": {
-                "readmission_features": {
+                "cohort_features": {
                     "config": {"task_file": "t2d_incident_1y", "split": "person", "test_fraction": 0.34, "seed": 3}
                 }
             }
         },
     )
     assert result.success
-    metadata = result.asset_materializations_for_node("readmission_features")[0].metadata
+    metadata = result.asset_materializations_for_node("cohort_features")[0].metadata
     assert metadata["task"].value == "t2d_incident_1y" and metadata["split"].value == "person"
     assert metadata["positives"].value == 3 and metadata["dagster/row_count"].value == 6
     assert "`charlson_index`" in metadata["feature_catalogue"].value
     assert "cond_201826_365d" not in metadata["sparse_features_kept"].value  # excluded before index: never present
     con = duckdb.connect(str(warehouse), read_only=True)
-    table = con.execute("SELECT * FROM features.readmission").df()
+    table = con.execute("SELECT * FROM features.cohort").df()
     con.close()
     assert table.groupby("person_id")["split"].nunique().max() == 1
     assert sorted(table.groupby("split")[LABEL_COLUMN].sum().tolist()) == [1, 2]  # stratified: 3 positives of 6
 
     bad = dg.materialize(
-        [readmission_features],
+        [cohort_features],
         resources={
             "warehouse": WarehouseResource(path=str(warehouse)),
             "feature_store": FeatureStoreResource(root=str(tmp_path / "features")),
         },
-        run_config={"ops": {"readmission_features": {"config": {"task_file": str(tmp_path / "missing.yaml")}}}},
+        run_config={"ops": {"cohort_features": {"config": {"task_file": str(tmp_path / "missing.yaml")}}}},
         raise_on_error=False,
     )
     assert not bad.success

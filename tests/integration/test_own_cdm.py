@@ -95,7 +95,7 @@ def test_graph_on_own_cdm_has_no_ingest_or_mapping_and_cdm_tables_are_external(t
     person = graph.get(dg.AssetKey(["omop", "person"]))
     assert not person.is_executable
     assert "cdm.person" in person.metadata["relation"]
-    assert graph.get(dg.AssetKey("readmission_features")).is_executable
+    assert graph.get(dg.AssetKey("cohort_features")).is_executable
 
 
 def test_checks_features_training_and_monthly_monitoring_on_own_cdm(tmp_path: Path, site_cdm: Path) -> None:
@@ -114,7 +114,7 @@ def test_checks_features_training_and_monthly_monitoring_on_own_cdm(tmp_path: Pa
         materialized = {
             e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
         }
-        assert {"dqa_report", "readmission_features", "lightgbm_model", "model_registration"} <= materialized
+        assert {"dqa_report", "cohort_features", "lightgbm_model", "model_registration"} <= materialized
         monitoring = defs.resolve_job_def("monitoring_job").execute_in_process(
             instance=instance, partition_key="2021-03-01", raise_on_error=False
         )
@@ -122,7 +122,7 @@ def test_checks_features_training_and_monthly_monitoring_on_own_cdm(tmp_path: Pa
     with duckdb.connect(str(cdm), read_only=True) as con:
         # Results land beside the CDM (OHDSI's results-schema convention); the CDM tables are untouched.
         assert con.execute("SELECT count(*) FROM quality.check_results").fetchall()[0][0] >= len(checks)
-        cohort = con.execute("SELECT count(*) FROM features.readmission").fetchall()[0][0]
+        cohort = con.execute("SELECT count(*) FROM features.cohort").fetchall()[0][0]
         scored = con.execute(
             "SELECT count(*), min(index_date), max(index_date) FROM monitoring.batch_scores "
             "WHERE extract_id = '2021-03-01'"
@@ -152,4 +152,4 @@ def test_fatal_check_on_own_cdm_blocks_features(tmp_path: Path, site_cdm: Path) 
     materialized = {
         e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
     }
-    assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}
+    assert not materialized & {"cohort_features", "lightgbm_model", "model_registration"}

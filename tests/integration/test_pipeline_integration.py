@@ -266,20 +266,20 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
             e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
         }
         assert "omop/person" in materialized
-        assert not materialized & {"readmission_features", "lightgbm_model", "model_registration"}
+        assert not materialized & {"cohort_features", "lightgbm_model", "model_registration"}
 
         # Later runs: when a CDM table the features read is updated again, automation requests nothing that
         # reads it until its fatal checks pass (plain eager() would request dqa_report: a dep was updated) ...
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=dg.AssetKey(["omop", "person"])))
         tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-        for key in ("dqa_report", "data_elements", "readmission_features"):
+        for key in ("dqa_report", "data_elements", "cohort_features"):
             assert tick.get_num_requested(dg.AssetKey(key)) == 0, key
         # ... and a retraining run launched by a schedule or the drift sensor stops at the features, saying why.
         retrain = defs.resolve_job_def("retraining_job").execute_in_process(instance=instance, raise_on_error=False)
         assert not retrain.success
         failure = next(e for e in retrain.all_events if e.event_type_value == "STEP_FAILURE")
-        assert failure.step_key == "readmission_features"
+        assert failure.step_key == "cohort_features"
         assert "person.plausibleValueLow_person_year_of_birth" in failure.event_specific_data.error.message
         assert not {
             e.asset_key.to_user_string() for e in retrain.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
@@ -288,10 +288,10 @@ def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pyte
 
 def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
     settings, _, instance, _ = pipeline
-    event = instance.get_latest_materialization_event(dg.AssetKey(["omop_int", "mapping_rate"]))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["omop_int", "int__mapping_rate"]))
     metadata = event.asset_materialization.metadata
     mapped, total = (
-        _count(settings, f"SELECT sum({c}) FROM omop_int.mapping_rate") for c in ("mapped_rows", "source_rows")
+        _count(settings, f"SELECT sum({c}) FROM omop_int.int__mapping_rate") for c in ("mapped_rows", "source_rows")
     )
     assert metadata["overall_mapping_rate"].value == pytest.approx(mapped / total, abs=1e-4)
     assert 0.5 < metadata["overall_mapping_rate"].value < 1.0  # the unmapped-codes defect is in the second extract

@@ -112,9 +112,9 @@ def test_every_layer_lands_in_postgres_and_none_in_duckdb(pg_pipeline) -> None:
 
 def test_features_in_postgres_match_the_parquet_snapshot(pg_pipeline) -> None:
     settings, _, con = pg_pipeline
-    parquet = pd.read_parquet(settings.data_dir / "features" / "readmission_features.parquet")
-    assert _one(con, "SELECT count(*) FROM features.readmission") == len(parquet) > 0
-    assert _one(con, "SELECT sum(outcome) FROM features.readmission") == int(parquet["outcome"].sum())
+    parquet = pd.read_parquet(settings.data_dir / "features" / "cohort_features.parquet")
+    assert _one(con, "SELECT count(*) FROM features.cohort") == len(parquet) > 0
+    assert _one(con, "SELECT sum(outcome) FROM features.cohort") == int(parquet["outcome"].sum())
 
 
 def test_reingest_replaces_one_extract_only(pg_pipeline) -> None:

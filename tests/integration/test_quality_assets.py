@@ -8,7 +8,8 @@ def test_fatal_checks_of_every_built_table_gate_the_report_and_only_error_specs_
     features; on a site's own CDM only the tables the features read are checked and gate it."""
     import dagster as dg
 
-    from assets.quality import CHECKED_TABLES, cdm_key, dqa_report, own_cdm_dqa_report, quality_checks
+    from assets.keys import cdm_key
+    from assets.quality import CHECKED_TABLES, dqa_report, own_cdm_dqa_report, quality_checks
 
     deps = {k for k in dqa_report.asset_deps[dqa_report.key]}
     assert {cdm_key("visit_detail"), cdm_key("location"), cdm_key("person")} <= deps

@@ -169,7 +169,7 @@ def test_mapping_rates_flag_pairs_under_the_threshold() -> None:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA omop_int")
     con.execute(
-        "CREATE TABLE omop_int.mapping_rate AS SELECT * FROM (VALUES "
+        "CREATE TABLE omop_int.int__mapping_rate AS SELECT * FROM (VALUES "
         "('conditions', 'Condition', 100, 97), ('observations', 'Measurement', 200, 120), "
         "('medications', 'Drug', 50, 50)) t(source_table, target_domain, source_rows, mapped_rows)"
     )
