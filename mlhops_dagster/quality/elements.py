@@ -7,7 +7,7 @@ transformations before modelling. Here:
 - a :class:`MeasurementElement` (a lab or vital) names the measurement concepts that feed
   it, its canonical UCUM unit, the unit conversions it accepts and its plausible range (in
   the canonical unit; the same range as the DQD plausibleValueLow/High check of
-  :data:`mlhops_dagster.quality.checks.VALUE_RANGES`, so check and transformation agree);
+  :data:`mlhops_dagster.quality.plausibility.VALUE_RANGES`, so check and transformation agree);
 - a :class:`ConceptSetElement` (a diagnosis or medication group) names its concepts.
 
 :func:`element_values_sql` is the transformation, as one portable SQL statement (DuckDB and
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mlhops_dagster.quality.checks import VALUE_RANGES, introspect_columns
+from mlhops_dagster.quality.checks import introspect_columns
+from mlhops_dagster.quality.plausibility import VALUE_RANGES
 
 RULES = ("as_recorded", "converted", "unit_assumed", "unit_unknown", "implausible", "no_value")
 """What happened to a measurement row of an element (a value survives only under the first three):
