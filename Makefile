@@ -11,7 +11,8 @@ export MLHOPS_WAREHOUSE_PATH := $(DATA_DIR)/warehouse.duckdb
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-MANIFEST := dbt_omop/target/manifest.json
+# The demo vocabulary's manifest, or (MLHOPS_VOCAB_DIR set) the Athena one: each has its own target folder.
+MANIFEST := dbt_omop/target/$(if $(MLHOPS_VOCAB_DIR),athena/)manifest.json
 BENCH_PATIENTS ?= 10000
 DBT_SOURCES := $(shell find dbt_omop -path dbt_omop/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
@@ -29,17 +30,8 @@ $(STAMP): pyproject.toml
 
 manifest: $(MANIFEST)
 
-# The manifest depends on the dbt vars too (MLHOPS_VOCAB_DIR selects the Athena sources): a stamp
-# named after the vocabulary folder makes a changed (or unset) MLHOPS_VOCAB_DIR re-parse the project.
-VARS_STAMP := dbt_omop/target/.vars-$(shell printf '%s' "$(MLHOPS_VOCAB_DIR)" | md5sum | cut -c1-12)
-
-$(VARS_STAMP):
-	mkdir -p dbt_omop/target
-	rm -f dbt_omop/target/.vars-*
-	touch $@
-
-$(MANIFEST): $(STAMP) $(DBT_SOURCES) $(VARS_STAMP)
-	$(BIN)/python -c "from resources.dbt_project import prepare_manifest; prepare_manifest()"
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(BIN)/python -c "from mlhops_dagster.settings import load_settings; from resources.dbt_project import prepare_manifest; prepare_manifest(load_settings())"
 
 instance: $(DAGSTER_HOME)/dagster.yaml
 

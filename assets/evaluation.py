@@ -36,7 +36,7 @@ from mlhops_dagster.modeling.registry import (
     tracking_client,
 )
 from mlhops_dagster.quality.report import fatal_failures, latest_results
-from resources import FeatureStoreResource, MlflowResource, WarehouseResource, omop_dbt_project
+from resources import FeatureStoreResource, MlflowResource, OmopDbtResource, WarehouseResource
 
 HEADLINE = (
     "auroc",
@@ -167,9 +167,8 @@ def _date_range(frame: pd.DataFrame) -> tuple[str, str]:
     return (str(dates.min().date()), str(dates.max().date())) if len(dates) else ("–", "–")
 
 
-def _dbt_manifest_hash() -> str:
+def _dbt_manifest_hash(path: Path) -> str:
     """A hash of the dbt models' checksums (stable across re-parses of the same project; '' without a manifest)."""
-    path = Path(omop_dbt_project.manifest_path)
     if not path.exists():
         return ""
     nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes", {})
@@ -210,6 +209,7 @@ def build_model_card(
     features: pd.DataFrame,
     warehouse: WarehouseResource,
     mlflow_tracking: MlflowResource,
+    dbt_manifest: Path,
 ) -> ModelCard:
     """Collect the card's facts: the feature table, the registry run, the latest check results."""
     run = tracking_client(mlflow_tracking.tracking_uri).get_run(best["run_id"])
@@ -247,7 +247,7 @@ def build_model_card(
         calibration_png=read_run_artifact(mlflow_tracking.tracking_uri, best["run_id"], "plots/calibration.png"),
         lineage={
             "dagster_run_id": run.data.tags.get("dagster_run_id", ""),
-            "dbt_manifest_hash": _dbt_manifest_hash(),
+            "dbt_manifest_hash": _dbt_manifest_hash(dbt_manifest),
             "data_fingerprint": run.data.tags.get("data_fingerprint", ""),
             "mlflow_run_id": best["run_id"],
         },
@@ -271,6 +271,7 @@ def model_registration(
     mlflow_tracking: MlflowResource,
     feature_store: FeatureStoreResource,
     warehouse: WarehouseResource,
+    dbt: OmopDbtResource,
     **evaluations: dict,
 ) -> dg.Output[dict]:
     competing = _this_run(context, evaluations)
@@ -287,7 +288,13 @@ def model_registration(
         ]
     )
     card = build_model_card(
-        context, best, str(result.version), feature_store.read(FEATURE_TABLE), warehouse, mlflow_tracking
+        context,
+        best,
+        str(result.version),
+        feature_store.read(FEATURE_TABLE),
+        warehouse,
+        mlflow_tracking,
+        Path(dbt.manifest_path),
     )
     card_md = render_markdown(card)
     card_uri = log_model_card(

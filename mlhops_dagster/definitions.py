@@ -1,25 +1,22 @@
 """The Dagster code location: assets, checks, resources, jobs, sensors and schedules in one place.
 
-Settings come from the environment once, here (see ``mlhops_dagster.settings``); the same
-warehouse path feeds the DuckDB resource and dbt's profile, so both always see one file.
+:func:`build_definitions` builds everything from a :class:`~mlhops_dagster.settings.Settings`
+(tests and the demo pass their own); ``defs`` is the lazy entry point the Dagster CLI, the
+webserver and the daemon load, reading the settings from the environment only when called.
+The same settings give the DuckDB resource its file and dbt its profile values
+(:func:`resources.dbt_project.dbt_profile_env`), so both always see one warehouse.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from pathlib import Path
-
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from assets.cdm_source import build_cdm_source_specs
 from assets.data_elements import data_elements
 from assets.evaluation import evaluation_assets, model_promotion, model_registration
 from assets.features import cohort_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
-from assets.omop import omop_cdm
+from assets.omop import build_omop_assets
 from assets.quality import (
     DataQualityResource,
     build_mapping_rate_check,
@@ -32,24 +29,26 @@ from assets.quality import (
 from assets.raw import raw_ehr_extract
 from assets.training import training_assets
 from assets.vocabulary import build_athena_vocabulary_asset
+from jobs import ingest_job, monitoring_job, own_cdm_jobs, pipeline_job, refresh_job, retraining_job
 from mlhops_dagster.monitoring.tracking import RetrainingPolicy
-from mlhops_dagster.settings import Settings, load_settings
+from mlhops_dagster.settings import PG_PASSWORD_ENV, PSEUDONYM_KEY_ENV, Settings, load_settings
 from resources import (
     ExtractLandingResource,
     FeatureStoreResource,
     MlflowResource,
     WarehouseResource,
-    omop_dbt_project,
 )
+from resources.dbt_project import dbt_resource, dbt_var_args, ensure_manifest, omop_dbt_project
 from sensors.extracts import new_extract_sensor
-from sensors.jobs import ingest_job, monitoring_job, own_cdm_jobs, pipeline_job, refresh_job, retraining_job
 from sensors.retraining import build_drift_sensor, retraining_schedule
 
 
-def _dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the venv's), even when the venv is not on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+def _secret(settings: Settings, variable: str, value: str | None) -> str | None:
+    """A secret for a resource: a reference to its variable when it came from the environment (Dagster resolves
+    it at run time and never shows it as config), the value itself when a caller built the settings."""
+    if value is None:
+        return None
+    return dg.EnvVar(variable) if settings.secrets_from_env else value
 
 
 def build_warehouse(settings: Settings) -> WarehouseResource:
@@ -67,6 +66,7 @@ def build_warehouse(settings: Settings) -> WarehouseResource:
             pg_port=dsn.port,
             pg_user=dsn.user,
             pg_dbname=dsn.dbname,
+            pg_password=_secret(settings, PG_PASSWORD_ENV, dsn.password),
             cdm_schema=source.schema if source is not None else "omop",
         )
     return WarehouseResource(**common)
@@ -77,12 +77,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "warehouse": build_warehouse(settings),
         "landing": ExtractLandingResource(
             landing_dir=str(settings.landing_dir),
-            pseudonym_key=settings.pseudonym_key,
+            pseudonym_key=_secret(settings, PSEUDONYM_KEY_ENV, settings.pseudonym_key),
             local_key_file=str(settings.local_key_file),
         ),
-        "dbt": DbtCliResource(
-            project_dir=omop_dbt_project, dbt_executable=_dbt_executable(), target=settings.warehouse
-        ),
+        "dbt": dbt_resource(settings),
         "feature_store": FeatureStoreResource(root=str(settings.data_dir / "features")),
         "dqa": DataQualityResource(
             # the vocabulary the CDM was mapped with: a site's CDM schema, Athena's, or the demo seeds
@@ -106,11 +104,11 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    os.environ["MLHOPS_WAREHOUSE_PATH"] = str(settings.warehouse_path)  # read by dbt_omop/profiles.yml
-    if settings.warehouse == "postgres":
-        os.environ.update(settings.postgres.env())  # the dbt `postgres` target reads the same connection
+    """Every definition of the deployment the settings describe (parses dbt first when its manifest is missing)."""
     if settings.cdm_source is not None:
         return build_own_cdm_definitions(settings)
+    ensure_manifest(settings)
+    omop_cdm = build_omop_assets(omop_dbt_project(settings), dbt_var_args(settings))
     vocabulary = [build_athena_vocabulary_asset(str(settings.vocab_dir))] if settings.vocab_dir else []
     return dg.Definitions(
         assets=[
@@ -174,4 +172,7 @@ def build_own_cdm_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(load_settings())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location as deployed: settings from the environment, read when Dagster loads it."""
+    return build_definitions(load_settings())

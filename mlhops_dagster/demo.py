@@ -11,9 +11,7 @@ Runs are recorded in the Dagster instance under the data dir, so the UI shows th
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
-from pathlib import Path
 
 EXTRACTS = (
     ("synthea_2016_2021", 1, dt.date(2016, 1, 1), dt.date(2021, 12, 31), "none"),
@@ -24,9 +22,7 @@ EXTRACTS = (
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _run(job_name: str, instance, partition_key: str | None = None) -> None:
-    from mlhops_dagster.definitions import defs
-
+def _run(defs, job_name: str, instance, partition_key: str | None = None) -> None:
     started = time.perf_counter()
     result = defs.resolve_job_def(job_name).execute_in_process(
         instance=instance,
@@ -62,12 +58,11 @@ def run_demo(patients: int = 2000) -> int:
     from mlhops_dagster.settings import load_settings
 
     settings = load_settings()
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
 
     import dagster as dg
 
-    from mlhops_dagster.definitions import defs
+    from mlhops_dagster.definitions import build_definitions
     from mlhops_dagster.demo_summary import print_summary
     from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
     from mlhops_dagster.ehr.ingest import is_complete_extract
@@ -86,14 +81,15 @@ def run_demo(patients: int = 2000) -> int:
                 folder, patients=patients, seed=seed, sites=3, start=start, end=end, drift=DRIFT_PRESETS[drift]
             )
             print(f"  generated {name}: {rows.get('patients')} patients, {rows.get('encounters')} encounters")
-    instance = dg.DagsterInstance.get()
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     instance.add_dynamic_partitions("extracts", [name for name, *_ in EXTRACTS])
     first, second = EXTRACTS[0][0], EXTRACTS[1][0]
-    _run("ingest_job", instance, first)
-    _run("pipeline_job", instance)
-    _run("ingest_job", instance, second)
-    _run("refresh_job", instance)
-    _run("monitoring_job", instance, second)
+    _run(defs, "ingest_job", instance, first)
+    _run(defs, "pipeline_job", instance)
+    _run(defs, "ingest_job", instance, second)
+    _run(defs, "refresh_job", instance)
+    _run(defs, "monitoring_job", instance, second)
     round_started = time.perf_counter()
     result = run_degraded_challenger(defs, instance, QUIET)
     if not result.success:

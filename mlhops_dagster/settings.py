@@ -1,16 +1,19 @@
-"""One place for paths and profiles.
+"""One place for paths, profiles and knobs: the only module that reads the environment.
 
 Every piece of state lives under one data directory (``data/`` in the checkout by default,
 ``MLHOPS_DATA_DIR`` to move it): the landing folder for extracts, the DuckDB warehouse, the
-Dagster instance (``DAGSTER_HOME``) and the MLflow store. Domain code never reads the
-environment itself; it is handed values from a :class:`Settings`.
+Dagster instance (``DAGSTER_HOME``) and the MLflow store. :func:`load_settings` reads every
+``MLHOPS_*`` variable once and validates it, naming the variable in any error; everything
+else (domain code, resources, dbt's profile) is handed values from a :class:`Settings`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mlhops_dagster.warehouse import CdmSource, PostgresDsn, parse_cdm_source
@@ -18,6 +21,14 @@ from mlhops_dagster.warehouse import CdmSource, PostgresDsn, parse_cdm_source
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_omop"
 PSEUDONYM_KEY_ENV = "MLHOPS_PSEUDONYM_KEY"
+PG_PASSWORD_ENV = "MLHOPS_PG_PASSWORD"
+"""The PostgreSQL password's variable: read here, and handed to Dagster as an ``EnvVar`` so it never shows as config."""
+WAREHOUSES = ("duckdb", "postgres")
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A variable holds a value the pipeline cannot use; the message names the variable and the value."""
 
 
 @dataclass(frozen=True)
@@ -25,10 +36,9 @@ class Settings:
     """Resolved locations and knobs for one deployment."""
 
     data_dir: Path
-    pseudonym_key: str | None = None
+    pseudonym_key: str | None = field(default=None, repr=False)
     model_name: str = "readmission_30d"
     drift_threshold: float = 0.3
-    dp_target_epsilon: float = 3.0
     vocab_dir: Path | None = None
     """An OHDSI Athena download (``MLHOPS_VOCAB_DIR``); None uses the shipped demo vocabulary."""
     min_mapping_rate: float = 0.9
@@ -41,14 +51,21 @@ class Settings:
     monitoring_start: str = "2020-01-01"
     """First month monitored on a site's own CDM (``MLHOPS_MONITORING_START``); extracts define it otherwise."""
     duckdb_memory_limit: str = "4GB"
-    """DuckDB ``memory_limit`` of every warehouse connection the pipeline opens (``MLHOPS_DUCKDB_MEMORY_LIMIT``;
-    dbt's profile reads the same variable with the same default); empty = DuckDB's default."""
+    """DuckDB ``memory_limit`` of every warehouse connection the pipeline and dbt open
+    (``MLHOPS_DUCKDB_MEMORY_LIMIT``); empty = DuckDB's default."""
+    dbt_threads: int = 2
+    """dbt threads on DuckDB (``MLHOPS_DBT_THREADS``): models built at once."""
     dq_thresholds: Path | None = None
     """A JSON/YAML file of data-quality threshold overrides, check name (or glob) -> percent (``MLHOPS_DQ_THRESHOLDS``)."""
+    secrets_from_env: bool = False
+    """True when :func:`load_settings` read the secrets from the environment: resources then get references to
+    their variables (resolved by Dagster at run time, never shown as config) instead of the values."""
+    dagster_home_dir: Path | None = None
+    """The Dagster instance folder when ``DAGSTER_HOME`` names one; None: ``<data_dir>/dagster_home``."""
 
     def __post_init__(self) -> None:
-        if self.warehouse not in ("duckdb", "postgres"):
-            raise ValueError(f"MLHOPS_WAREHOUSE must be duckdb or postgres, not {self.warehouse!r}")
+        if self.warehouse not in WAREHOUSES:
+            raise SettingsError(f"MLHOPS_WAREHOUSE must be duckdb or postgres, not {self.warehouse!r}")
 
     @property
     def landing_dir(self) -> Path:
@@ -60,7 +77,7 @@ class Settings:
 
     @property
     def dagster_home(self) -> Path:
-        return self.data_dir / "dagster_home"
+        return self.dagster_home_dir or self.data_dir / "dagster_home"
 
     @property
     def mlflow_dir(self) -> Path:
@@ -78,30 +95,104 @@ class Settings:
     def local_key_file(self) -> Path:
         return self.data_dir / "secrets" / "pseudonym.key"
 
+    @property
+    def dbt_vars(self) -> dict[str, str]:
+        """dbt vars the settings imply: which vocabulary the OMOP models read."""
+        return {"vocabulary": "athena"} if self.vocab_dir else {}
 
-def dbt_vars(settings: Settings) -> dict[str, str]:
-    """dbt vars the settings imply: which vocabulary the OMOP models read."""
-    return {"vocabulary": "athena"} if settings.vocab_dir else {}
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be a number between {low} and {high}, not {raw!r}") from err
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {raw!r}")
+    return value
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read settings from the environment (the only place that does)."""
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def _memory(env: Mapping[str, str]) -> str:
+    raw = env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", "4GB").strip()
+    if raw and not _MEMORY.match(raw):
+        raise SettingsError(f"MLHOPS_DUCKDB_MEMORY_LIMIT must be a size such as 4GB or 512MB, not {raw!r}")
+    return raw
+
+
+def _month(env: Mapping[str, str]) -> str:
+    raw = env.get("MLHOPS_MONITORING_START", "2020-01-01").strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise SettingsError(f"MLHOPS_MONITORING_START must be a date YYYY-MM-DD, not {raw!r}")
+    return raw
+
+
+def _model_name(env: Mapping[str, str]) -> str:
+    raw = env.get("MLHOPS_MODEL_NAME", "").strip() or "readmission_30d"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", raw):
+        raise SettingsError(f"MLHOPS_MODEL_NAME must be letters, digits, '_', '-' or '.', not {raw!r}")
+    return raw
+
+
+def _postgres(env: Mapping[str, str], password: str | None) -> PostgresDsn:
+    return PostgresDsn(
+        host=env.get("MLHOPS_PG_HOST", "").strip() or "127.0.0.1",
+        port=_integer(env, "MLHOPS_PG_PORT", 5432, 1, 65535),
+        user=env.get("MLHOPS_PG_USER", "").strip() or "postgres",
+        dbname=env.get("MLHOPS_PG_DB", "").strip() or "test",
+        password=password,
+    )
+
+
+def _cdm_source(env: Mapping[str, str], password: str | None) -> CdmSource | None:
+    raw = env.get("MLHOPS_CDM_SOURCE", "").strip()
+    if not raw:
+        return None
+    try:
+        source = parse_cdm_source(raw)
+    except ValueError as err:  # the parser's message already names MLHOPS_CDM_SOURCE
+        raise SettingsError(str(err)) from err
+    return replace(source, dsn=replace(source.dsn, password=password)) if source.dsn is not None else source
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting from the environment (the only place that does)."""
     env = os.environ if environ is None else environ
-    data_dir = Path(env.get("MLHOPS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    password = env.get(PG_PASSWORD_ENV) or None
+    warehouse = env.get("MLHOPS_WAREHOUSE", "").strip().lower() or "duckdb"
+    if warehouse not in WAREHOUSES:
+        raise SettingsError(f"MLHOPS_WAREHOUSE must be duckdb or postgres, not {env['MLHOPS_WAREHOUSE']!r}")
     return Settings(
-        data_dir=data_dir,
+        data_dir=_path(env, "MLHOPS_DATA_DIR") or (PROJECT_ROOT / "data").resolve(),
         pseudonym_key=env.get(PSEUDONYM_KEY_ENV) or None,
-        model_name=env.get("MLHOPS_MODEL_NAME", "readmission_30d"),
-        drift_threshold=float(env.get("MLHOPS_DRIFT_THRESHOLD", "0.3")),
-        dp_target_epsilon=float(env.get("MLHOPS_DP_EPSILON", "3.0")),
-        vocab_dir=Path(env["MLHOPS_VOCAB_DIR"]).resolve() if env.get("MLHOPS_VOCAB_DIR") else None,
-        min_mapping_rate=float(env.get("MLHOPS_MIN_MAPPING_RATE", "0.9")),
-        warehouse=env.get("MLHOPS_WAREHOUSE", "duckdb").strip().lower() or "duckdb",
-        postgres=PostgresDsn.from_env(env),
-        cdm_source=parse_cdm_source(env["MLHOPS_CDM_SOURCE"]) if env.get("MLHOPS_CDM_SOURCE") else None,
-        monitoring_start=env.get("MLHOPS_MONITORING_START", "2020-01-01"),
-        duckdb_memory_limit=env.get("MLHOPS_DUCKDB_MEMORY_LIMIT", "4GB"),
-        dq_thresholds=Path(env["MLHOPS_DQ_THRESHOLDS"]).resolve() if env.get("MLHOPS_DQ_THRESHOLDS") else None,
+        model_name=_model_name(env),
+        drift_threshold=_number(env, "MLHOPS_DRIFT_THRESHOLD", 0.3, 0.0, 1.0),
+        vocab_dir=_path(env, "MLHOPS_VOCAB_DIR"),
+        min_mapping_rate=_number(env, "MLHOPS_MIN_MAPPING_RATE", 0.9, 0.0, 1.0),
+        warehouse=warehouse,
+        postgres=_postgres(env, password),
+        cdm_source=_cdm_source(env, password),
+        monitoring_start=_month(env),
+        duckdb_memory_limit=_memory(env),
+        dbt_threads=_integer(env, "MLHOPS_DBT_THREADS", 2, 1, 64),
+        dq_thresholds=_path(env, "MLHOPS_DQ_THRESHOLDS"),
+        dagster_home_dir=_path(env, "DAGSTER_HOME"),
+        secrets_from_env=True,
     )
 
 

@@ -1,6 +1,6 @@
 """Dagster resources: thin, configurable handles on the warehouse, landing zone, dbt and MLflow."""
 
-from resources.dbt_project import omop_dbt_project
+from resources.dbt_project import OmopDbtResource
 from resources.feature_store import FeatureStoreResource
 from resources.landing import ExtractLandingResource
 from resources.tracking import MlflowResource
@@ -12,5 +12,5 @@ __all__ = [
     "ExtractLandingResource",
     "MlflowResource",
     "WarehouseResource",
-    "omop_dbt_project",
+    "OmopDbtResource",
 ]

@@ -38,6 +38,8 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_port: int = 5432
     pg_user: str = "postgres"
     pg_dbname: str = "test"
+    pg_password: str | None = None
+    """From ``MLHOPS_PG_PASSWORD`` as a ``dg.EnvVar`` reference (never a config value shown in the UI)."""
     cdm_schema: str = "omop"
     memory_limit: str = ""
     catalog: str = ""
@@ -65,7 +67,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """The warehouse itself: DuckDB's connection, or the PostgreSQL adapter (same execute/fetchall/df)."""
         con: Connection
         if self.is_postgres:
-            con = PostgresDsn(self.pg_host, self.pg_port, self.pg_user, self.pg_dbname).connect()
+            con = PostgresDsn(self.pg_host, self.pg_port, self.pg_user, self.pg_dbname, self.pg_password).connect()
         else:
             con = self._duckdb(self.path, read_only=read_only)
         try:

@@ -7,10 +7,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.raw import extract_partitions, raw_ehr_extract
+from jobs import ingest_job
 from mlhops_dagster.ehr.contract import SUCCESS_MARKER
 from mlhops_dagster.ehr.ingest import is_complete_extract
 from resources import ExtractLandingResource
-from sensors.jobs import ingest_job
 
 VALID_EXTRACT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 

@@ -5,8 +5,8 @@ import json
 import dagster as dg
 
 from assets.monitoring import drift_report
+from jobs import retraining_job
 from mlhops_dagster.monitoring.tracking import RetrainingPolicy
-from sensors.jobs import retraining_job
 
 MAX_REMEMBERED = 500
 

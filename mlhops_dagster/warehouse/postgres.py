@@ -7,10 +7,9 @@ autocommit, so a failed check query does not poison later statements).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -25,22 +24,14 @@ _NUMERIC_OIDS = {1700}  # numeric
 
 @dataclass(frozen=True)
 class PostgresDsn:
-    """Where the warehouse database is; the password is never stored here (``MLHOPS_PG_PASSWORD``)."""
+    """Where the warehouse database is. The password comes from ``MLHOPS_PG_PASSWORD`` (read by the settings)
+    and is never printed (``repr=False``) nor handed to dbt, which reads the same variable itself."""
 
     host: str = "127.0.0.1"
     port: int = 5432
     user: str = "postgres"
     dbname: str = "test"
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> PostgresDsn:
-        env = os.environ if environ is None else environ
-        return cls(
-            host=env.get("MLHOPS_PG_HOST", "127.0.0.1"),
-            port=int(env.get("MLHOPS_PG_PORT", "5432")),
-            user=env.get("MLHOPS_PG_USER", "postgres"),
-            dbname=env.get("MLHOPS_PG_DB", "test"),
-        )
+    password: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_url(cls, url: str) -> PostgresDsn:
@@ -55,24 +46,14 @@ class PostgresDsn:
             dbname=parsed.path.lstrip("/") or "postgres",
         )
 
-    def env(self) -> dict[str, str]:
-        """The MLHOPS_PG_* variables dbt's ``postgres`` target reads."""
-        return {
-            "MLHOPS_PG_HOST": self.host,
-            "MLHOPS_PG_PORT": str(self.port),
-            "MLHOPS_PG_USER": self.user,
-            "MLHOPS_PG_DB": self.dbname,
-        }
-
     def connect(self) -> PostgresConnection:
-        password = os.environ.get("MLHOPS_PG_PASSWORD") or None
         try:
             raw = psycopg2.connect(
                 host=self.host,
                 port=self.port,
                 user=self.user,
                 dbname=self.dbname,
-                password=password,
+                password=self.password,
                 connect_timeout=10,
             )
         except psycopg2.OperationalError as err:

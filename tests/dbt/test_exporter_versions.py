@@ -10,7 +10,9 @@ import pytest
 
 from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.settings import Settings
 from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
+from resources.dbt_project import dbt_profile_env
 from tests.support.dbt_build import dbt_build
 from tests.support.postgres_db import PG, throwaway_database
 from tests.support.synthea_versions import VERSIONS, to_exporter_version
@@ -91,7 +93,8 @@ def test_every_cdm_table_builds_on_postgres_from_every_exporter_version(warehous
                     ).fetchall()
                 ]
                 duck_counts = {t: duck.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
-            dbt_build(tmp_path, {"MLHOPS_WAREHOUSE_PATH": str(db), **dsn.env()}, target="postgres")
+            settings = Settings(data_dir=db.parent, warehouse="postgres", postgres=dsn)
+            dbt_build(tmp_path, dbt_profile_env(settings), target="postgres")
             pg_counts = {t: pg.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0] for t in tables}
         finally:
             pg.close()

@@ -1,10 +1,8 @@
-"""Athena mode end to end through Dagster: MLHOPS_VOCAB_DIR set, the code location's own assets materialised.
+"""Athena mode end to end through Dagster: a vocabulary folder in the settings, the code location's own assets.
 
-``MLHOPS_VOCAB_DIR`` is read once per process, when the dbt project module is imported (it fixes
-the dbt vars every invocation gets), and this pytest process imported it in demo mode. So the
-materialisations run in a child Python process started with the variable set, as a deployment
-would be, on one Dagster instance directory that this process then reads: real ``dg.materialize``
-of ``mlhops_dagster.definitions.defs``, a real dbt build into a DuckDB file, a real event log.
+The definitions are built from ``Settings(vocab_dir=...)`` in this process (the dbt project of
+that mode has its own manifest, beside the demo one): real ``dg.materialize`` of those
+definitions, a real dbt build into a DuckDB file, a real event log on an instance folder.
 
 Cheapest subset: the raw layer is ingested directly (test_pipeline_integration covers
 ``raw_ehr_extract``); Dagster materialises ``athena_vocabulary``, then the dbt models upstream of
@@ -14,19 +12,17 @@ Cheapest subset: the raw layer is ingested directly (test_pipeline_integration c
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from mlhops_dagster.definitions import build_definitions
 from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION, DefectSpec, generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.quality.mapping_rate import overall_rate, read_mapping_rates
+from mlhops_dagster.settings import Settings
 from tests.support.athena_download import PNEUMONIA_CONCEPT, write_athena_directory
 
 pytestmark = pytest.mark.integration
@@ -37,10 +33,8 @@ MAPPING_RATE = dg.AssetKey(["omop_int", "int__mapping_rate"])
 MAPPING_CHECK = dg.AssetCheckKey(MAPPING_RATE, "mapping_rate_above_threshold")
 
 
-def materialise_in_this_process() -> dict:
-    """Child process: materialise Athena vocabulary, then the OMOP subset; return run id -> assets materialised, in run order."""
-    from mlhops_dagster.definitions import defs
-
+def materialise(defs: dg.Definitions, instance: dg.DagsterInstance) -> dict:
+    """Materialise Athena vocabulary, then the OMOP subset; return run id -> assets materialised, in run order."""
     assets = [*defs.assets, *defs.asset_checks]
     # Upstream of the two targets, less what is not built here: raw (ingested by the test), the vocabulary
     # (its own run) and the demo seeds (a demo-mode manifest lists them upstream; Athena mode never reads them).
@@ -50,15 +44,14 @@ def materialise_in_this_process() -> dict:
         - dg.AssetSelection.key_prefixes("vocab")
     ).without_checks()
     ran = {}
-    with dg.DagsterInstance.get() as instance:
-        # Two runs, vocabulary first: the dbt models read its tables (and a demo-mode manifest has no edge to it).
-        for selection in (
-            dg.AssetSelection.assets("athena_vocabulary"),
-            omop | dg.AssetSelection.checks(MAPPING_CHECK),
-        ):
-            result = dg.materialize(assets, selection=selection, resources=defs.resources, instance=instance)
-            assert result.success
-            ran[result.run_id] = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+    # Two runs, vocabulary first: the dbt models read its tables (and a demo-mode manifest has no edge to it).
+    for selection in (
+        dg.AssetSelection.assets("athena_vocabulary"),
+        omop | dg.AssetSelection.checks(MAPPING_CHECK),
+    ):
+        result = dg.materialize(assets, selection=selection, resources=defs.resources, instance=instance)
+        assert result.success
+        ran[result.run_id] = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
     return ran
 
 
@@ -80,23 +73,10 @@ def athena_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, di
         ingest_extract(con, extract, "athena_extract", KEY)
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # no network at run time
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLHOPS_", "DAGSTER_"))}
-    env |= {
-        "MLHOPS_DATA_DIR": str(data_dir),
-        "MLHOPS_VOCAB_DIR": str(athena),
-        "MLHOPS_PSEUDONYM_KEY": KEY,
-        "DAGSTER_HOME": str(home),
-    }
-    child = subprocess.run(
-        [sys.executable, "-m", __name__],
-        env=env,
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-4000:]
-    return data_dir / "warehouse.duckdb", home, json.loads(child.stdout.strip().splitlines()[-1])
+    settings = Settings(data_dir=data_dir, vocab_dir=athena, pseudonym_key=KEY)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        ran = materialise(build_definitions(settings), instance)
+    return data_dir / "warehouse.duckdb", home, ran
 
 
 def test_the_cdm_maps_codes_through_the_athena_vocabulary(athena_run) -> None:
@@ -141,7 +121,3 @@ def test_vocabulary_and_mapping_rate_are_on_the_materialisations(athena_run) -> 
     assert evaluation.metadata["overall_mapping_rate"].value == meta["overall_mapping_rate"].value
     low = evaluation.metadata["below_threshold"].value
     assert "conditions/" not in low and evaluation.passed == (low == "none")
-
-
-if __name__ == "__main__":
-    print(json.dumps(materialise_in_this_process()))

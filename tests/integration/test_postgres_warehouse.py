@@ -8,8 +8,6 @@ scores and drift results land in PostgreSQL. Runs in CI against the local server
 from __future__ import annotations
 
 import datetime as dt
-import os
-from contextlib import contextmanager
 
 import dagster as dg
 import pandas as pd
@@ -28,9 +26,7 @@ FIRST, SECOND = "pg_2016_2021", "pg_2022_2023"
 
 @pytest.fixture(scope="module")
 def pg_pipeline(tmp_path_factory: pytest.TempPathFactory):
-    # build_definitions exports the PostgreSQL connection for dbt's `postgres` target: restore it afterwards.
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MLHOPS_PG_")}
-    with throwaway_database("mlhops_wh") as database, _restored_env(saved):
+    with throwaway_database("mlhops_wh") as database:
         data_dir = tmp_path_factory.mktemp("pg_data")
         settings = Settings(
             data_dir=data_dir,
@@ -73,16 +69,6 @@ def pg_pipeline(tmp_path_factory: pytest.TempPathFactory):
                 yield settings, instance, con
             finally:
                 con.close()
-
-
-@contextmanager
-def _restored_env(saved: dict[str, str]):
-    try:
-        yield
-    finally:
-        for key in [k for k in os.environ if k.startswith("MLHOPS_PG_")]:
-            del os.environ[key]
-        os.environ.update(saved)
 
 
 def _one(con, sql: str):
@@ -136,10 +122,9 @@ def test_new_extract_scored_and_drift_recorded_in_postgres(pg_pipeline) -> None:
 
 
 def test_athena_vocabulary_is_published_to_postgres_once(tmp_path) -> None:
-    from athena_download import write_athena_directory
-
     from assets.vocabulary import build_athena_vocabulary_asset
     from resources import WarehouseResource
+    from tests.support.athena_download import write_athena_directory
 
     athena = write_athena_directory(tmp_path / "athena")
     concepts = len((athena / "CONCEPT.csv").read_text().splitlines()) - 1

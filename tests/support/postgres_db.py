@@ -20,7 +20,7 @@ PG = {
     "user": os.environ.get("MLHOPS_PG_USER", "postgres"),
 }
 MAINTENANCE_DB = os.environ.get("MLHOPS_PG_DB", "test")
-"""Read at import (test collection): building PostgreSQL-mode definitions later exports MLHOPS_PG_DB."""
+"""The server the tests use: the same variables a deployment would set, with the local defaults."""
 
 
 def admin_connection():
