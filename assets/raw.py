@@ -2,21 +2,11 @@
 
 import dagster as dg
 
+from assets.metadata import table
 from mlhops_dagster.ehr.ingest import RAW_SCHEMA, ExtractContractError, ingest_extract
 from resources import DUCKDB_POOL, ExtractLandingResource, WarehouseResource
 
 extract_partitions = dg.DynamicPartitionsDefinition(name="extracts")
-
-
-def _accounting_markdown(load) -> str:
-    lines = ["| file | read | loaded | quarantined | reasons |", "|---|---|---|---|---|"]
-    for f in load.files.values():
-        if not f.present:
-            lines.append(f"| {f.file} | — | — | — | file absent (optional) |")
-            continue
-        reasons = "; ".join(f"{r}: {n}" for r, n in sorted(f.reasons.items())) or ""
-        lines.append(f"| {f.file} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} | {reasons} |")
-    return "\n".join(lines)
 
 
 @dg.asset(
@@ -55,7 +45,7 @@ def raw_ehr_extract(
             "rows_quarantined": load.rows_quarantined,
             "period_start": str(load.period_start),
             "period_end": str(load.period_end),
-            "accounting": dg.MetadataValue.md(_accounting_markdown(load)),
+            "accounting": table(load.accounting()),
             "ignored_files": ", ".join(load.ignored_files) or "none",
             "pseudonym_key_source": key_source,
             "warehouse": warehouse.backend,

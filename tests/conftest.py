@@ -24,6 +24,12 @@ TESTS = Path(__file__).parent
 TIERS = ("unit", "dbt", "integration")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshot", action="store_true", help="rewrite tests/integration/snapshots/definitions.json"
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         tier = Path(item.path).relative_to(TESTS).parts[0]

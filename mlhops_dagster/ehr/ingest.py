@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +33,7 @@ from mlhops_dagster.ehr.contract import (
 from mlhops_dagster.governance.pseudonymise import register_pseudonym_udf
 
 RAW_SCHEMA = "raw"
+logger = logging.getLogger(__name__)
 
 _SQL_TYPES = {
     "id": "VARCHAR",
@@ -89,6 +92,21 @@ class ExtractLoad:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def accounting(self) -> list[dict[str, object]]:
+        """One row per contract file: read, loaded, quarantined and why (an absent optional file says so)."""
+        return [
+            {
+                "file": f.file,
+                "read": f.rows_read if f.present else None,
+                "loaded": f.rows_loaded if f.present else None,
+                "quarantined": f.rows_quarantined if f.present else None,
+                "reasons": "; ".join(f"{r}: {n}" for r, n in sorted(f.reasons.items()))
+                if f.present
+                else "file absent (optional)",
+            }
+            for f in self.files.values()
+        ]
 
 
 def is_complete_extract(folder: Path) -> bool:
@@ -373,6 +391,10 @@ class _FileLoader:
         for _, reason in self.rejected_lines:
             self.report.reasons[reason] = self.report.reasons.get(reason, 0) + 1
 
+    def staged_rows(self) -> int:
+        """Records the CSV reader staged (rejected lines not included)."""
+        return self._count(self.stage)
+
     def _count(self, where: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {where}").fetchall()[0][0])
 
@@ -431,8 +453,19 @@ def _load_extract(
         ]
         files = {spec.name: FileLoad(spec.name, present=False) for spec in FILES if spec.name not in column_maps}
         for loader in loaders:
+            started = time.perf_counter()
             loader.stage_file()
+            rows = loader.staged_rows()
             loader.check()
+            seconds = time.perf_counter() - started
+            logger.info(
+                "%s: %s staged and checked, %d rows in %.1f s (%.0f rows/s)",
+                extract_id,
+                loader.spec.file_name,
+                rows,
+                seconds,
+                rows / seconds if seconds > 0 else 0.0,
+            )
         patients = next(loader for loader in loaders if loader.spec.name == "patients")
         _build_pseudonym_map(con, loaders)
         # Patients of this extract, and those an earlier extract loaded (matched through their pseudonyms).
@@ -469,6 +502,13 @@ def _load_extract(
                 ],
             )
             con.execute("COMMIT")
+            logger.info(
+                "%s: %d rows read, %d loaded, %d quarantined",
+                extract_id,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_quarantined,
+            )
         except Exception:
             con.execute("ROLLBACK")
             raise

@@ -84,6 +84,27 @@ def test_clean_extract_loads_with_accounting_and_pseudonyms(tmp_path: Path) -> N
     )
 
 
+def test_accounting_rows_say_what_each_file_did(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    files = {**TINY, "conditions": [*TINY["conditions"], f"2020-01-01,,{P1},{E1},SNOMED-CT,,no code"]}
+    with caplog.at_level("INFO", logger="mlhops_dagster.ehr.ingest"):
+        load = ingest_extract(con, write_extract(tmp_path / "ex1", files), "ex1", KEY)
+    rows = {r["file"]: r for r in load.accounting()}
+    assert set(rows) == {f.name for f in FILES}
+    assert rows["conditions"]["read"] == 2 and rows["conditions"]["loaded"] == 1
+    assert rows["conditions"]["quarantined"] == 1 and rows["conditions"]["reasons"]
+    assert rows["immunizations"] == {
+        "file": "immunizations",
+        "read": None,
+        "loaded": None,
+        "quarantined": None,
+        "reasons": "file absent (optional)",
+    }
+    # progress per file, then the totals
+    assert any("conditions.csv staged and checked, 2 rows" in m for m in caplog.messages)
+    assert f"ex1: {load.rows_read} rows read, {load.rows_loaded} loaded, 1 quarantined" in caplog.messages
+
+
 def test_no_raw_identifier_reaches_the_warehouse(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest_extract(con, write_extract(tmp_path / "ex1"), "ex1", KEY)
