@@ -13,10 +13,16 @@ select
     default_cdm_table,
     sum(source_rows) as source_rows
 from {{ ref('int__code_map') }}
-where not (
-    {%- for source, tables in declared.items() %}
-    (event_source = '{{ source }}' and default_cdm_table in ('{{ tables | join("', '") }}'))
-    {%- if not loop.last %} or{% endif %}
-    {%- endfor %}
-)
+where
+    not (
+        {%- for source, tables in declared.items() %}
+            (
+                event_source = '{{ source }}'
+                and default_cdm_table in (
+                    '{{ tables | join("', '") }}'
+                )
+            )
+            {%- if not loop.last %} or{% endif %}
+        {%- endfor %}
+    )
 group by event_source, default_cdm_table

@@ -27,13 +27,14 @@ with source_keys as (
 mapped as (
     select
         source_keys.*,
-        coalesce(mapping.source_concept_id, 0) as source_concept_id,
-        coalesce(mapping.concept_id, 0) as mapped_concept_id,
-        mapping.target_domain_id
+        coalesce(standard_map.source_concept_id, 0) as source_concept_id,
+        coalesce(standard_map.concept_id, 0) as mapped_concept_id,
+        standard_map.target_domain_id
     from source_keys
-    left join {{ ref('int__source_to_standard') }} as mapping
-        on mapping.source_code = source_keys.source_code
-        and mapping.source_vocabulary_id = source_keys.source_vocabulary_id
+    left join {{ ref('int__source_to_standard') }} as standard_map
+        on
+            source_keys.source_code = standard_map.source_code
+            and source_keys.source_vocabulary_id = standard_map.source_vocabulary_id
 )
 
 select
@@ -48,7 +49,8 @@ select
     case
         when mapped.mapped_concept_id = 0 or mapped.target_domain_id is null
             then mapped.default_cdm_table
-        when mapped.event_source = 'allergies'
+        when
+            mapped.event_source = 'allergies'
             and mapped.target_domain_id not in ('Condition', 'Observation')
             then 'observation'
         when mapped.target_domain_id = 'Condition' then 'condition_occurrence'
@@ -59,13 +61,15 @@ select
         else 'observation'
     end as cdm_table,
     case
-        when mapped.event_source = 'allergies'
+        when
+            mapped.event_source = 'allergies'
             and mapped.target_domain_id not in ('Condition', 'Observation')
             then 0
         else mapped.mapped_concept_id
     end as concept_id,
     case
-        when mapped.event_source = 'allergies'
+        when
+            mapped.event_source = 'allergies'
             and mapped.target_domain_id not in ('Condition', 'Observation')
             then mapped.mapped_concept_id
     end as value_as_concept_id

@@ -32,7 +32,8 @@ with encounters as (
         encounters.encounter_class,
         encounters.encounter_start_datetime as start_datetime,
         case
-            when encounters.encounter_stop_datetime is null
+            when
+                encounters.encounter_stop_datetime is null
                 or encounters.encounter_stop_datetime < encounters.encounter_start_datetime
                 then encounters.encounter_start_datetime
             else encounters.encounter_stop_datetime
@@ -51,7 +52,7 @@ with encounters as (
         encounters.source_line
     from {{ ref('stg_synthea__encounters') }} as encounters
     inner join {{ ref('stg_synthea__patients') }} as persons
-        on persons.patient_id = encounters.patient_id
+        on encounters.patient_id = persons.patient_id
     where encounters.encounter_start_datetime is not null
 ),
 
@@ -70,7 +71,9 @@ inpatient_flagged as (
     select
         inpatient.*,
         case
-            when inpatient.start_date <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.person_id order by inpatient.start_datetime, ' ~ binary_collation('inpatient.encounter_id') ~ ' rows between unbounded preceding and 1 preceding)') }}
+            when
+                inpatient.start_date
+                <= {{ dbt.dateadd('day', 1, 'max(inpatient.end_date) over (partition by inpatient.person_id order by inpatient.start_datetime, ' ~ binary_collation('inpatient.encounter_id') ~ ' rows between unbounded preceding and 1 preceding)') }}  -- noqa: LT05
                 then 0
             else 1
         end as starts_new_stay
@@ -105,8 +108,9 @@ absorbed as (
         encounters.visit_group = 'emergency' and encounters.start_date = stays.stay_start_date as is_er_admission
     from encounters
     inner join stays
-        on stays.person_id = encounters.person_id
-        and encounters.start_date between stays.stay_start_date and stays.stay_end_date
+        on
+            encounters.person_id = stays.person_id
+            and encounters.start_date between stays.stay_start_date and stays.stay_end_date
     where encounters.visit_group in ('outpatient', 'emergency')
 ),
 
@@ -130,9 +134,9 @@ membership as (
         end as anchor_rank
     from encounters
     left join inpatient_stays
-        on inpatient_stays.encounter_id = encounters.encounter_id
+        on encounters.encounter_id = inpatient_stays.encounter_id
     left join absorbed
-        on absorbed.encounter_id = encounters.encounter_id
+        on encounters.encounter_id = absorbed.encounter_id
 ),
 
 -- Only stays and same-day ER groups have several encounters: the windows run on those rows
@@ -219,6 +223,6 @@ select
     visits.source_line
 from visits
 left join organizations
-    on organizations.organization_id = visits.organization_id
+    on visits.organization_id = organizations.organization_id
 left join providers
-    on providers.provider_id = visits.provider_id
+    on visits.provider_id = providers.provider_id

@@ -18,6 +18,6 @@ select
     cast(sum(source_rows) as bigint) as source_rows,
     cast(sum(case when mapped_concept_id <> 0 then source_rows else 0 end) as bigint) as mapped_rows,
     cast(sum(case when mapped_concept_id <> 0 then source_rows else 0 end) as {{ type_cdm_float() }})
-        / cast(sum(source_rows) as {{ type_cdm_float() }}) as mapping_rate
+    / cast(sum(source_rows) as {{ type_cdm_float() }}) as mapping_rate
 from {{ ref('int__code_map') }}
 group by event_source, cdm_table

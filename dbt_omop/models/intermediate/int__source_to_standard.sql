@@ -31,8 +31,9 @@ maps_to as (
         standard.vocabulary_id
     from {{ vocab_relation('concept_relationship') }} as relationship
     inner join {{ vocab_relation('concept') }} as standard
-        on standard.concept_id = relationship.concept_id_2
-    where relationship.relationship_id = 'Maps to'
+        on relationship.concept_id_2 = standard.concept_id
+    where
+        relationship.relationship_id = 'Maps to'
         and relationship.invalid_reason is null
         and standard.standard_concept = 'S'
         and standard.invalid_reason is null
@@ -48,8 +49,9 @@ select
     maps_to.vocabulary_id as target_vocabulary_id
 from source_codes
 left join source_concepts
-    on source_concepts.vocabulary_id = source_codes.source_vocabulary_id
-    and source_concepts.concept_code = source_codes.source_code
-    and source_concepts.code_rank = 1
+    on
+        source_codes.source_vocabulary_id = source_concepts.vocabulary_id
+        and source_codes.source_code = source_concepts.concept_code
+        and source_concepts.code_rank = 1
 left join maps_to
-    on maps_to.source_concept_id = source_concepts.concept_id
+    on source_concepts.concept_id = maps_to.source_concept_id

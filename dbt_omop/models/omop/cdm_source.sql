@@ -16,7 +16,8 @@ select
     cast('MLHOps synthetic/Synthea extract' as varchar(255)) as cdm_source_name,
     cast('MLHOps Synthea' as varchar(25)) as cdm_source_abbreviation,
     cast('MLHOps' as varchar(255)) as cdm_holder,
-    cast('Pseudonymised synthetic EHR extracts (Synthea) mapped to OMOP CDM v5.4 by dbt_omop.' as varchar) as source_description,
+    cast('Pseudonymised synthetic EHR extracts (Synthea) mapped to OMOP CDM v5.4 by dbt_omop.' as varchar)
+        as source_description,
     cast(null as varchar(255)) as source_documentation_reference,
     cast('dbt_omop (this repository)' as varchar(255)) as cdm_etl_reference,
     cast(coalesce(extracts.last_loaded_date, current_date) as date) as source_release_date,

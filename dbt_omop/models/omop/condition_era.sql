@@ -21,7 +21,9 @@ eras as (
 )
 
 select
-    cast({{ surrogate_id("'condition_era'", 'person_id', 'condition_concept_id', 'era_start_date') }} as bigint) as condition_era_id,
+    cast(
+        {{ surrogate_id("'condition_era'", 'person_id', 'condition_concept_id', 'era_start_date') }} as bigint
+    ) as condition_era_id,
     cast(person_id as bigint) as person_id,
     cast(condition_concept_id as integer) as condition_concept_id,
     cast(era_start_date as timestamp) as condition_era_start_date,

@@ -18,5 +18,5 @@ select
     cast(source_concept_id as integer) as condition_source_concept_id,
     cast(null as varchar(50)) as condition_status_source_value
 from (
-{{ clinical_events('condition_occurrence') }}
+    {{ clinical_events('condition_occurrence') }}
 ) as events

@@ -9,5 +9,5 @@ select
     cast(null as integer) as cause_source_concept_id
 from {{ ref('stg_synthea__patients') }} as patients
 inner join {{ ref('person') }} as person
-    on person.person_id = patients.person_id
+    on patients.person_id = person.person_id
 where patients.death_date is not null

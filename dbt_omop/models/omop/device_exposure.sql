@@ -21,5 +21,5 @@ select
     cast(null as varchar(50)) as unit_source_value,
     cast(null as integer) as unit_source_concept_id
 from (
-{{ clinical_events('device_exposure') }}
+    {{ clinical_events('device_exposure') }}
 ) as events

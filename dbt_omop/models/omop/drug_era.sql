@@ -7,14 +7,11 @@
 -- concept_ancestor, as the standard algorithm requires. The demo vocabulary has no
 -- concept_ancestor, so eras are built per drug_concept_id (clinical drug) instead.
 -- Concept 0 is excluded. Id: surrogate_id('drug_era', person, drug concept, era start).
+{%- set by_ingredient = has_vocab_relation('concept_ancestor') %}
 with exposures as (
     select
         exposure.person_id,
-{%- if has_vocab_relation('concept_ancestor') %}
-        ingredient.concept_id as drug_concept_id,
-{%- else %}
-        exposure.drug_concept_id,
-{%- endif %}
+        {{ 'ingredient.concept_id' if by_ingredient else 'exposure.drug_concept_id' }} as drug_concept_id,
         exposure.drug_exposure_id,
         cast(exposure.drug_exposure_start_date as timestamp) as start_date,
         cast(
@@ -24,7 +21,7 @@ with exposures as (
             ) as timestamp
         ) as end_date
     from {{ ref('drug_exposure') }} as exposure
-{%- if has_vocab_relation('concept_ancestor') %}
+    {%- if by_ingredient %}
     inner join {{ vocab_relation('concept_ancestor') }} as ancestor
         on ancestor.descendant_concept_id = exposure.drug_concept_id
     inner join {{ vocab_relation('concept') }} as ingredient
@@ -32,7 +29,7 @@ with exposures as (
         and ingredient.vocabulary_id in ('RxNorm', 'RxNorm Extension')
         and ingredient.concept_class_id = 'Ingredient'
         and ingredient.invalid_reason is null
-{%- endif %}
+    {%- endif %}
     where exposure.drug_concept_id <> 0
 ),
 
@@ -55,5 +52,5 @@ select
     cast(era_start_date as timestamp) as drug_era_start_date,
     cast(era_end_date as timestamp) as drug_era_end_date,
     cast(exposure_count as integer) as drug_exposure_count,
-    cast({{ dbt.datediff('era_start_date', 'era_end_date', 'day') }} - exposed_days as integer) as gap_days
+    cast({{ dbt.datediff('era_start_date', 'era_end_date', 'day') }} - exposed_days as integer) as gap_days  -- noqa: LT05
 from eras

@@ -27,5 +27,5 @@ select
     cast(null as varchar(50)) as route_source_value,
     cast(null as varchar(50)) as dose_unit_source_value
 from (
-{{ clinical_events('drug_exposure') }}
+    {{ clinical_events('drug_exposure') }}
 ) as events

@@ -5,9 +5,11 @@
 -- location_source_value keeps the state as delivered.
 -- Id: surrogate_id('location', state as delivered), the key person.location_id uses.
 with states as (
-    select state from {{ ref('stg_synthea__patients') }} where state is not null
+    select state from {{ ref('stg_synthea__patients') }}
+    where state is not null
     union
-    select organization_state from {{ ref('stg_synthea__organizations') }} where organization_state is not null
+    select organization_state from {{ ref('stg_synthea__organizations') }}
+    where organization_state is not null
 ),
 
 abbreviations as (

@@ -26,5 +26,5 @@ select
     cast(null as bigint) as measurement_event_id,
     cast(null as integer) as meas_event_field_concept_id
 from (
-{{ clinical_events('measurement') }}
+    {{ clinical_events('measurement') }}
 ) as events

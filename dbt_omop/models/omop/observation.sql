@@ -23,5 +23,5 @@ select
     cast(null as bigint) as observation_event_id,
     cast(null as integer) as obs_event_field_concept_id
 from (
-{{ clinical_events('observation') }}
+    {{ clinical_events('observation') }}
 ) as events

@@ -2,29 +2,65 @@
 -- date of any visit or clinical event (start or end) of that person, read from the CDM
 -- event tables themselves (not the intermediate), so the period covers exactly what the CDM holds.
 with person_dates as (
-    select person_id, visit_start_date as event_date from {{ ref('int__visits') }}
+    select
+        person_id,
+        visit_start_date as event_date
+    from {{ ref('int__visits') }}
     union all
-    select person_id, visit_end_date from {{ ref('int__visits') }}
+    select
+        person_id,
+        visit_end_date
+    from {{ ref('int__visits') }}
     union all
-    select person_id, condition_start_date from {{ ref('condition_occurrence') }}
+    select
+        person_id,
+        condition_start_date
+    from {{ ref('condition_occurrence') }}
     union all
-    select person_id, condition_end_date from {{ ref('condition_occurrence') }}
+    select
+        person_id,
+        condition_end_date
+    from {{ ref('condition_occurrence') }}
     union all
-    select person_id, drug_exposure_start_date from {{ ref('drug_exposure') }}
+    select
+        person_id,
+        drug_exposure_start_date
+    from {{ ref('drug_exposure') }}
     union all
-    select person_id, drug_exposure_end_date from {{ ref('drug_exposure') }}
+    select
+        person_id,
+        drug_exposure_end_date
+    from {{ ref('drug_exposure') }}
     union all
-    select person_id, procedure_date from {{ ref('procedure_occurrence') }}
+    select
+        person_id,
+        procedure_date
+    from {{ ref('procedure_occurrence') }}
     union all
-    select person_id, procedure_end_date from {{ ref('procedure_occurrence') }}
+    select
+        person_id,
+        procedure_end_date
+    from {{ ref('procedure_occurrence') }}
     union all
-    select person_id, device_exposure_start_date from {{ ref('device_exposure') }}
+    select
+        person_id,
+        device_exposure_start_date
+    from {{ ref('device_exposure') }}
     union all
-    select person_id, device_exposure_end_date from {{ ref('device_exposure') }}
+    select
+        person_id,
+        device_exposure_end_date
+    from {{ ref('device_exposure') }}
     union all
-    select person_id, measurement_date from {{ ref('measurement') }}
+    select
+        person_id,
+        measurement_date
+    from {{ ref('measurement') }}
     union all
-    select person_id, observation_date from {{ ref('observation') }}
+    select
+        person_id,
+        observation_date
+    from {{ ref('observation') }}
 ),
 
 periods as (
@@ -45,4 +81,4 @@ select
     cast({{ var('ehr_type_concept_id') }} as integer) as period_type_concept_id
 from periods
 inner join {{ ref('person') }} as person
-    on person.person_id = periods.person_id
+    on periods.person_id = person.person_id

@@ -3,7 +3,9 @@
 -- payer/plan concepts are not mapped (0). A missing or earlier end date ends the period on
 -- its start date. Id: surrogate_id('payer_plan_period', patient, start date, payer).
 select
-    cast({{ surrogate_id("'payer_plan_period'", 'transitions.patient_id', 'transitions.payer_start_date', 'transitions.payer_id') }} as bigint) as payer_plan_period_id,
+    cast(
+        {{ surrogate_id("'payer_plan_period'", 'transitions.patient_id', 'transitions.payer_start_date', 'transitions.payer_id') }} as bigint  -- noqa: LT05
+    ) as payer_plan_period_id,
     cast(patients.person_id as bigint) as person_id,
     cast(transitions.payer_start_date as date) as payer_plan_period_start_date,
     cast(
@@ -28,4 +30,4 @@ select
 from {{ ref('stg_synthea__payer_transitions') }} as transitions
 -- the patients of staging are exactly the CDM persons (person is built from them, one row each)
 inner join {{ ref('stg_synthea__patients') }} as patients
-    on patients.patient_id = transitions.patient_id
+    on transitions.patient_id = patients.patient_id

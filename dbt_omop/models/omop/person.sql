@@ -31,7 +31,9 @@ select
     cast(patients.birth_date as timestamp) as birth_datetime,
     cast(coalesce(race.target_concept_id, 0) as integer) as race_concept_id,
     cast(coalesce(ethnicity.target_concept_id, 0) as integer) as ethnicity_concept_id,
-    cast(case when patients.state is not null then {{ surrogate_id("'location'", 'patients.state') }} end as bigint) as location_id,
+    cast(
+        case when patients.state is not null then {{ surrogate_id("'location'", 'patients.state') }} end as bigint
+    ) as location_id,
     cast(null as bigint) as provider_id,
     cast(care_site_visits.care_site_id as bigint) as care_site_id,
     -- The 64-hex patient pseudonym: wider than the spec's varchar(50), kept whole for linkage.
@@ -44,14 +46,18 @@ select
     cast(0 as integer) as ethnicity_source_concept_id
 from {{ ref('stg_synthea__patients') }} as patients
 left join demographics as gender
-    on gender.source_vocabulary_id = 'SYNTHEA_GENDER'
-    and gender.source_code = patients.gender
+    on
+        gender.source_vocabulary_id = 'SYNTHEA_GENDER'
+        and patients.gender = gender.source_code
 left join demographics as race
-    on race.source_vocabulary_id = 'SYNTHEA_RACE'
-    and race.source_code = patients.race
+    on
+        race.source_vocabulary_id = 'SYNTHEA_RACE'
+        and patients.race = race.source_code
 left join demographics as ethnicity
-    on ethnicity.source_vocabulary_id = 'SYNTHEA_ETHNICITY'
-    and ethnicity.source_code = patients.ethnicity
+    on
+        ethnicity.source_vocabulary_id = 'SYNTHEA_ETHNICITY'
+        and patients.ethnicity = ethnicity.source_code
 left join care_site_visits
-    on care_site_visits.person_id = patients.person_id
-    and care_site_visits.care_site_rank = 1
+    on
+        patients.person_id = care_site_visits.person_id
+        and care_site_visits.care_site_rank = 1

@@ -18,5 +18,5 @@ select
     cast(source_concept_id as integer) as procedure_source_concept_id,
     cast(null as varchar(50)) as modifier_source_value
 from (
-{{ clinical_events('procedure_occurrence') }}
+    {{ clinical_events('procedure_occurrence') }}
 ) as events

@@ -20,8 +20,9 @@ select
     cast(0 as integer) as gender_source_concept_id
 from {{ ref('stg_synthea__providers') }} as providers
 left join {{ ref('stg_synthea__organizations') }} as organizations
-    on organizations.organization_id = providers.organization_id
+    on providers.organization_id = organizations.organization_id
 left join {{ ref('source_to_concept_map') }} as gender
-    on gender.source_vocabulary_id = 'SYNTHEA_GENDER'
-    and gender.source_code = providers.provider_gender
-    and gender.invalid_reason is null
+    on
+        gender.source_vocabulary_id = 'SYNTHEA_GENDER'
+        and providers.provider_gender = gender.source_code
+        and gender.invalid_reason is null

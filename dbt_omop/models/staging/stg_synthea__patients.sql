@@ -22,5 +22,6 @@ select
     extract_id,
     source_line
 from ranked
-where extract_rank = 1
+where
+    extract_rank = 1
     and birthdate is not null

@@ -13,8 +13,9 @@ with ranked as (
         ) as extract_rank
     from {{ source('raw', 'payer_transitions') }} as transitions
     left join {{ source('raw', 'extract_manifest') }} as manifest
-        on manifest.extract_id = transitions.extract_id
-    where transitions.patient is not null
+        on transitions.extract_id = manifest.extract_id
+    where
+        transitions.patient is not null
         and transitions.start_date is not null
 )
 
