@@ -16,7 +16,7 @@ MANIFEST := dbt_omop/target/$(if $(MLHOPS_VOCAB_DIR),athena/)manifest.json
 BENCH_PATIENTS ?= 10000
 DBT_SOURCES := $(shell find dbt_omop -path dbt_omop/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: install manifest instance demo test ui mlflow-ui bench lint clean
+.PHONY: install manifest instance demo test test-fast test-dbt test-integration update-snapshot ui mlflow-ui bench lint lint-sql format clean
 
 install: $(STAMP)
 
@@ -42,8 +42,23 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 demo: install manifest instance
 	$(BIN)/mlhops demo
 
+# Every tier (CI). The tiers alone: test-fast (tests/unit: domain code, no dbt or Dagster instance),
+# test-dbt (builds the dbt project), test-integration (Dagster graphs, PostgreSQL).
 test: install manifest
-	$(BIN)/pytest -q --durations=10
+	$(BIN)/pytest -q --durations=15 tests
+
+test-fast: install
+	$(BIN)/pytest -q -n 2 tests/unit
+
+test-dbt: install
+	$(BIN)/pytest -q --durations=10 tests/dbt
+
+test-integration: install manifest
+	$(BIN)/pytest -q --durations=10 tests/integration
+
+# After an intended change of the graph: rewrite the definitions snapshot, then review its diff.
+update-snapshot: install manifest
+	$(BIN)/pytest -q tests/integration/test_definitions.py --update-snapshot
 
 ui: install manifest instance
 	@echo "Dagster UI on http://127.0.0.1:3000 (webserver + daemon; instance in $(DAGSTER_HOME))"
@@ -56,8 +71,23 @@ mlflow-ui: install
 bench: install manifest
 	$(BIN)/python benchmarks/run.py --patients $(BENCH_PATIENTS)
 
-lint: install
+# The checks of .pre-commit-config.yaml, over the whole tree.
+lint: install lint-sql
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml --severity-level high -r mlhops_dagster assets resources sensors jobs
+
+# sqlfluff's dbt templater compiles the project: against a scratch DuckDB file, into its own target folder.
+lint-sql: install
+	mkdir -p .make/sqlfluff
+	cd dbt_omop && MLHOPS_WAREHOUSE_PATH=$(CURDIR)/.make/sqlfluff/warehouse.duckdb ../$(BIN)/sqlfluff lint models tests
+
+format: install
+	mkdir -p .make/sqlfluff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	cd dbt_omop && MLHOPS_WAREHOUSE_PATH=$(CURDIR)/.make/sqlfluff/warehouse.duckdb ../$(BIN)/sqlfluff fix models tests
 
 clean:
 	rm -rf $(DATA_DIR) dbt_omop/target dbt_omop/logs
