@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 
 from mlhops_dagster.settings import DBT_PROJECT_DIR, Settings
 
@@ -122,7 +123,10 @@ def prepare_manifest(settings: Settings, executable: str | None = None) -> Path:
     """Parse the dbt project so its ``manifest.json`` exists (partial parsing keeps re-runs fast)."""
     project = omop_dbt_project(settings)
     resource = dbt_resource(settings, executable)
-    resource.cli(["parse", "--quiet", *dbt_var_args(settings)], target_path=project.target_path).wait()
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    # One parse at a time per target folder (parallel test workers, a webserver and a daemon starting together).
+    with FileLock(str(project.manifest_path.with_suffix(".lock")), timeout=600):
+        resource.cli(["parse", "--quiet", *dbt_var_args(settings)], target_path=project.target_path).wait()
     return project.manifest_path
 
 

@@ -30,8 +30,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         tier = Path(item.path).relative_to(TESTS).parts[0]
         if tier in TIERS:
             item.add_marker(tier)
+        # With `-n 2 --dist loadgroup` a module's tests stay on one worker (its module fixtures are built once);
+        # modules that read the session's whole-graph run share the group "whole_graph".
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(Path(item.path).relative_to(TESTS).as_posix()))

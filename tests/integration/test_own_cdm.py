@@ -1,12 +1,11 @@
 """Bring your own CDM (MLHOPS_CDM_SOURCE): quality, features, training and monitoring on a site's existing CDM.
 
 The "site's CDM" here is a DuckDB file with the CDM tables in schema `cdm` and nothing else
-(no raw layer, no dbt artefacts), built once from a generated extract.
+(no raw layer, no dbt artefacts): the tables the session's whole-graph run built.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -15,13 +14,11 @@ import duckdb
 import pytest
 
 from mlhops_dagster.definitions import build_definitions
-from mlhops_dagster.ehr.generator import generate_extract
-from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.settings import Settings
 from mlhops_dagster.warehouse import parse_cdm_source
-from tests.support.dbt_build import dbt_build
+from tests.support.whole_graph import RUN_CONFIG, WholeGraph
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("whole_graph")]
 CDM_TABLES = (
     "person",
     "observation_period",
@@ -36,24 +33,16 @@ CDM_TABLES = (
 
 
 @pytest.fixture(scope="module")
-def site_cdm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A standalone CDM file (schema `cdm`), as a site that mapped its own data would have."""
-    tmp = tmp_path_factory.mktemp("site")
-    generate_extract(
-        tmp / "extract", patients=350, seed=41, sites=2, start=dt.date(2016, 1, 1), end=dt.date(2021, 12, 31)
-    )
-    build = tmp / "build" / "warehouse.duckdb"
-    build.parent.mkdir()
-    with duckdb.connect(str(build)) as con:
-        ingest_extract(con, tmp / "extract", "site", "site-key-0123456789abcdef")
-    dbt_build(tmp / "dbt", {"MLHOPS_WAREHOUSE_PATH": str(build)})
-    cdm = tmp / "site_cdm.duckdb"
-    with duckdb.connect(str(build)) as con:  # the in-process dbt run still holds `build`: attach the new file to it
-        con.execute(f"ATTACH '{cdm}' AS site")
-        con.execute("CREATE SCHEMA site.cdm")
+def site_cdm(tmp_path_factory: pytest.TempPathFactory, whole_graph: WholeGraph) -> Path:
+    """A standalone CDM file (schema `cdm`), as a site that mapped its own data would have: the CDM tables
+    the session's whole-graph run built, copied out without its raw layer or dbt artefacts."""
+    cdm = tmp_path_factory.mktemp("site") / "site_cdm.duckdb"
+    with duckdb.connect(str(cdm)) as con:
+        con.execute(f"ATTACH '{whole_graph.settings.warehouse_path}' AS built (READ_ONLY)")
+        con.execute("CREATE SCHEMA cdm")
         for table in CDM_TABLES:
-            con.execute(f"CREATE TABLE site.cdm.{table} AS SELECT * FROM omop.{table}")
-        con.execute("DETACH site")
+            con.execute(f"CREATE TABLE cdm.{table} AS SELECT * FROM built.omop.{table}")
+        con.execute("DETACH built")
     return cdm
 
 
@@ -104,7 +93,9 @@ def test_checks_features_training_and_monthly_monitoring_on_own_cdm(tmp_path: Pa
     settings = _settings(tmp_path, cdm)
     defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("pipeline_job").execute_in_process(instance=instance, raise_on_error=False)
+        result = defs.resolve_job_def("pipeline_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=RUN_CONFIG["pipeline_job"]
+        )
         assert result.success
         checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
         assert {e.event_specific_data.check_name for e in checks} >= {

@@ -1,11 +1,11 @@
-"""The whole graph, materialised in-process on small generated extracts, on a real instance.
+"""What the whole graph left behind, read back: the session's one materialisation (``whole_graph`` in conftest).
 
-Real parts throughout: a DuckDB file, a dbt build, an MLflow sqlite store, Dagster runs.
+Real parts throughout: a DuckDB file, a dbt build, an MLflow sqlite store, Dagster runs. Every test
+here only reads, except the last one, which adds a version (the demo's degraded challenger).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -13,67 +13,13 @@ import duckdb
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlhops_dagster.definitions import build_definitions
 from mlhops_dagster.demo import run_degraded_challenger
-from mlhops_dagster.ehr.generator import DRIFT_PRESETS, UNMAPPED_CONDITION, DefectSpec, generate_extract
+from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION
 from mlhops_dagster.settings import Settings
 from tests.support.privacy import mlflow_hits, warehouse_hits
-from tests.support.synthea_versions import to_exporter_version
+from tests.support.whole_graph import FIRST, SEARCH_TRIALS, SECOND, WholeGraph
 
-pytestmark = pytest.mark.integration
-FIRST, SECOND = "ex_2016_2021", "ex_2022_2023"
-# ~80 test rows: a calibration slope estimated on so few is too noisy for the gate's clinical bounds (0.8-1.25),
-# so the first version would be rejected and monitoring would have no champion to score with (the demo's 2,000
-# patients pass the default gate). The gate's own rules are tested in test_promotion.py.
-RUN_CONFIG = {
-    "pipeline_job": {
-        "ops": {"model_promotion": {"config": {"calibration_slope_low": 0.05, "calibration_slope_high": 5.0}}}
-    }
-}
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp("data")
-    settings = Settings(data_dir=data_dir, pseudonym_key="integration-test-key-0123456789")
-    generate_extract(
-        settings.landing_dir / FIRST,
-        patients=450,
-        seed=11,
-        sites=2,
-        start=dt.date(2016, 1, 1),
-        end=dt.date(2021, 12, 31),
-    )
-    generate_extract(
-        settings.landing_dir / SECOND,
-        patients=300,
-        seed=12,
-        sites=2,
-        start=dt.date(2022, 1, 1),
-        end=dt.date(2023, 12, 31),
-        drift=DRIFT_PRESETS["aging"],
-        defects=[DefectSpec("unmapped_codes", 0.05), DefectSpec("unit_swaps", 0.3)],
-    )
-    # Shaped like a real export this project did not write: Synthea 3.0.0 columns, files we do not load.
-    to_exporter_version(settings.landing_dir / SECOND, "3.0.0")
-    (settings.landing_dir / SECOND / "claims.csv").write_text("Id,PATIENTID\nc1,p1\n")
-    defs = build_definitions(settings)
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("extracts", [FIRST, SECOND])
-        results = {}
-        for job, partition in (
-            ("ingest_job", FIRST),
-            ("pipeline_job", None),
-            ("ingest_job", SECOND),
-            ("refresh_job", None),
-            ("monitoring_job", SECOND),
-        ):
-            result = defs.resolve_job_def(job).execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False, run_config=RUN_CONFIG.get(job)
-            )
-            assert result.success, f"{job}[{partition}] failed"
-            results[(job, partition)] = result
-        yield settings, defs, instance, results
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("whole_graph")]
 
 
 def _count(settings: Settings, sql: str) -> int:
@@ -84,8 +30,8 @@ def _count(settings: Settings, sql: str) -> int:
         con.close()
 
 
-def test_omop_counts_match_the_source(pipeline) -> None:
-    settings, *_ = pipeline
+def test_omop_counts_match_the_source(whole_graph: WholeGraph) -> None:
+    settings, *_ = whole_graph
     landing = settings.landing_dir
     source_patients = sum(len((landing / e / "patients.csv").read_text().splitlines()) - 1 for e in (FIRST, SECOND))
     source_encounters = sum(len((landing / e / "encounters.csv").read_text().splitlines()) - 1 for e in (FIRST, SECOND))
@@ -102,8 +48,8 @@ def test_omop_counts_match_the_source(pipeline) -> None:
     assert _count(settings, "SELECT count(*) FROM omop.observation WHERE observation_concept_id = 4060985") > 0
 
 
-def test_foreign_exporter_shape_loads_and_unmapped_codes_are_kept(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_foreign_exporter_shape_loads_and_unmapped_codes_are_kept(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     event = instance.get_latest_materialization_event(dg.AssetKey("raw_ehr_extract"))
     assert event.asset_materialization.partition == SECOND
     assert "claims.csv" in event.asset_materialization.metadata["ignored_files"].value
@@ -117,8 +63,8 @@ def test_foreign_exporter_shape_loads_and_unmapped_codes_are_kept(pipeline) -> N
     assert _count(settings, f"SELECT count(*) FROM raw.payer_transitions WHERE extract_id = '{SECOND}'") > 0
 
 
-def test_quality_checks_ran_and_none_fatal_failed(pipeline) -> None:
-    settings, _, instance, results = pipeline
+def test_quality_checks_ran_and_none_fatal_failed(whole_graph: WholeGraph) -> None:
+    settings, _, instance, results = whole_graph
     evaluations = [
         e for e in results[("pipeline_job", None)].all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
@@ -134,8 +80,8 @@ def test_quality_checks_ran_and_none_fatal_failed(pipeline) -> None:
     )
 
 
-def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_a_model_is_registered_with_aliases_and_sane_metrics(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
     model = client.get_registered_model(settings.model_name)
     assert str(model.aliases.get("champion")) == str(model.aliases.get("challenger")) == "1"
@@ -163,8 +109,8 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(pipeline) -> None:
     assert version_tags["gate_reasons"] == gate["reasons"].value
 
 
-def test_registered_version_has_a_model_card(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_registered_version_has_a_model_card(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
     version = client.get_model_version(settings.model_name, "1")
     artifacts = {a.path for a in client.list_artifacts(version.run_id, "model_card")}
@@ -188,8 +134,8 @@ def test_registered_version_has_a_model_card(pipeline) -> None:
     assert metadata["model_card"].value == text and metadata["model_card_html"].value.endswith("model_card.html")
 
 
-def test_search_trials_are_child_runs_validated_inside_the_training_split(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_search_trials_are_child_runs_validated_inside_the_training_split(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
     for family in ("lightgbm", "logistic_regression"):
         event = instance.get_latest_materialization_event(dg.AssetKey(f"{family}_model"))
@@ -197,7 +143,7 @@ def test_search_trials_are_child_runs_validated_inside_the_training_split(pipeli
         children = client.search_runs(
             [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
         )
-        assert len(children) == parent.data.metrics["search_trials"] == 6
+        assert len(children) == parent.data.metrics["search_trials"] == SEARCH_TRIALS
         best = max(children, key=lambda c: c.data.metrics["val_auroc"])
         assert parent.data.metrics["search_best_val_auroc"] == best.data.metrics["val_auroc"]
         assert all(parent.data.params[f"best_{k}"] == v for k, v in best.data.params.items())
@@ -205,8 +151,8 @@ def test_search_trials_are_child_runs_validated_inside_the_training_split(pipeli
         assert parent.data.params["search_validation_end"] <= parent.data.tags["train_index_date_max"][:10]
 
 
-def test_new_extract_is_scored_and_drift_reported(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_new_extract_is_scored_and_drift_reported(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     assert _count(settings, f"SELECT count(*) FROM monitoring.batch_scores WHERE extract_id = '{SECOND}'") > 0
     assert _count(settings, "SELECT count(*) FROM monitoring.batch_scores WHERE score < 0 OR score > 1") == 0
     event = instance.get_latest_materialization_event(dg.AssetKey("drift_report"))
@@ -218,8 +164,8 @@ def test_new_extract_is_scored_and_drift_reported(pipeline) -> None:
     assert "drift_report.html" in artifacts
 
 
-def test_no_raw_identifier_reaches_warehouse_or_mlflow(pipeline) -> None:
-    settings, *_ = pipeline
+def test_no_raw_identifier_reaches_warehouse_or_mlflow(whole_graph: WholeGraph) -> None:
+    settings, *_ = whole_graph
     header, first_patient = (settings.landing_dir / FIRST / "patients.csv").read_text().splitlines()[:2]
     values = dict(zip(header.split(","), first_patient.split(","), strict=False))
     needles = [values["Id"], values["SSN"], f"{values['FIRST']} {values['LAST']}", values["ADDRESS"]]
@@ -232,62 +178,8 @@ def test_no_raw_identifier_reaches_warehouse_or_mlflow(pipeline) -> None:
         con.close()
 
 
-def test_failing_fatal_check_blocks_features_and_training(tmp_path_factory: pytest.TempPathFactory) -> None:
-    data_dir = tmp_path_factory.mktemp("blocked")
-    settings = Settings(data_dir=data_dir, pseudonym_key="integration-test-key-0123456789")
-    folder = settings.landing_dir / "implausible"
-    generate_extract(folder, patients=120, seed=21, sites=1, start=dt.date(2018, 1, 1), end=dt.date(2021, 12, 31))
-    patients = folder / "patients.csv"
-    lines = patients.read_text().splitlines()
-    header = lines[0].split(",")
-    birth = header.index("BIRTHDATE")
-    for i in range(1, 13):  # 12 of 120 born in 1800: 10 % > the 1 % threshold
-        fields = lines[i].split(",")
-        fields[birth] = "1800-01-01"
-        lines[i] = ",".join(fields)
-    patients.write_text("\n".join(lines) + "\n")
-    defs = build_definitions(settings)
-    with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("extracts", ["implausible"])
-        assert (
-            defs.resolve_job_def("ingest_job")
-            .execute_in_process(instance=instance, partition_key="implausible")
-            .success
-        )
-        result = defs.resolve_job_def("pipeline_job").execute_in_process(instance=instance, raise_on_error=False)
-        evaluations = {
-            e.event_specific_data.check_name: e.event_specific_data
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        }
-        failed = evaluations["person_year_of_birth_plausible"]
-        assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
-        materialized = {
-            e.asset_key.to_user_string() for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
-        }
-        assert "omop/person" in materialized
-        assert not materialized & {"cohort_features", "lightgbm_model", "model_registration"}
-
-        # Later runs: when a CDM table the features read is updated again, automation requests nothing that
-        # reads it until its fatal checks pass (plain eager() would request dqa_report: a dep was updated) ...
-        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=dg.AssetKey(["omop", "person"])))
-        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-        for key in ("dqa_report", "data_elements", "cohort_features"):
-            assert tick.get_num_requested(dg.AssetKey(key)) == 0, key
-        # ... and a retraining run launched by a schedule or the drift sensor stops at the features, saying why.
-        retrain = defs.resolve_job_def("retraining_job").execute_in_process(instance=instance, raise_on_error=False)
-        assert not retrain.success
-        failure = next(e for e in retrain.all_events if e.event_type_value == "STEP_FAILURE")
-        assert failure.step_key == "cohort_features"
-        assert "person.plausibleValueLow_person_year_of_birth" in failure.event_specific_data.error.message
-        assert not {
-            e.asset_key.to_user_string() for e in retrain.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
-        }
-
-
-def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
-    settings, _, instance, _ = pipeline
+def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(whole_graph: WholeGraph) -> None:
+    settings, _, instance, _ = whole_graph
     event = instance.get_latest_materialization_event(dg.AssetKey(["omop_int", "int__mapping_rate"]))
     metadata = event.asset_materialization.metadata
     mapped, total = (
@@ -298,9 +190,9 @@ def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(pipeline) -> None:
     assert "| conditions |" in metadata["mapping_rates"].value
 
 
-def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
+def test_data_elements_report_unit_harmonisation_per_run(whole_graph: WholeGraph) -> None:
     """The clean first extract keeps its lab values; the second's swapped units are converted or set to NULL."""
-    settings, _, instance, results = pipeline
+    settings, _, instance, results = whole_graph
 
     def element_check(job: str) -> dg.AssetCheckEvaluation:
         return next(
@@ -333,9 +225,17 @@ def test_data_elements_report_unit_harmonisation_per_run(pipeline) -> None:
     assert glucose_converted > 0 and hb_unknown > 0 and glucose_unknown == 0
 
 
-def test_degraded_challenger_is_rejected_and_the_champion_stays(pipeline) -> None:
+def test_domain_progress_reaches_the_run_logs(whole_graph: WholeGraph) -> None:
+    """Domain modules log with `logging`; as managed python loggers their progress is in each run's event log."""
+    _, _, instance, results = whole_graph
+    messages = [record.user_message for record in instance.all_logs(results[("ingest_job", FIRST)].run_id)]
+    assert any(f"{FIRST}: patients.csv staged and checked" in m for m in messages)
+    assert any(m.startswith(f"{FIRST}: ") and " rows read, " in m for m in messages)
+
+
+def test_degraded_challenger_is_rejected_and_the_champion_stays(whole_graph: WholeGraph) -> None:
     """Runs last (it adds a version): the demo's second round, a deliberately worse LightGBM, fails the gate."""
-    settings, defs, instance, _ = pipeline
+    settings, defs, instance, _ = whole_graph
     result = run_degraded_challenger(defs, instance)
     assert result.success  # a rejection is a failed check, not a failed run
     check = next(
