@@ -7,21 +7,32 @@ from pydantic import Field
 
 from assets.data_elements import data_elements
 from assets.keys import cdm_key
+from assets.metadata import table
 from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY
 from mlhops_dagster.features import (
     CDM_INPUT_TABLES,
+    DEFAULT_TASK,
     LABEL_COLUMN,
+    PredictionTask,
+    SparseConcepts,
+    attrition_records,
     build_features,
+    catalogue_records,
     data_fingerprint,
     split_features,
 )
-from mlhops_dagster.features.catalogue import SparseConcepts, catalogue_markdown
-from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
 from mlhops_dagster.quality.report import fatal_failures, latest_results
 from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, FeatureStoreResource, WarehouseResource
 
 FEATURE_TABLE = "cohort_features"
+ATTRITION_DESCRIPTIONS = {
+    "step": "cohort rule, applied on top of the ones above",
+    "n_events": "candidate index events left",
+    "n_persons": "persons left",
+    "removed_events": "index events this rule removed",
+    "removed_persons": "persons this rule removed",
+}
 
 
 class FeaturesConfig(dg.Config):
@@ -86,6 +97,7 @@ def cohort_features(
             built = build_features(
                 con, task, cdm_schema=warehouse.cdm_schema, sparse=SparseConcepts(min_prevalence=config.min_prevalence)
             )
+            attrition = attrition_records(con, task, cdm_schema=warehouse.cdm_schema)
         except ValueError as err:  # a CDM without the tables/columns the task needs (named in the message)
             raise dg.Failure(description=str(err)) from err
     features = built.frame
@@ -99,7 +111,7 @@ def cohort_features(
         write_frame(con, "features", "cohort", features)
     fingerprint = data_fingerprint(features)
     path = feature_store.write(FEATURE_TABLE, features)
-    by_split = features.groupby("split")[LABEL_COLUMN].agg(["count", "mean"])
+    split_rows = features["split"].value_counts().to_dict()
     sparse_kept = built.sparse_kept
     context.log.info(
         f"{task.name}: {len(features)} index events, {len(built.features)} features "
@@ -114,14 +126,15 @@ def cohort_features(
             "positives": int(features[LABEL_COLUMN].sum()),
             "outcome_rate": round(float(features[LABEL_COLUMN].mean()), 4),
             "split": config.split,
-            "train_rows": int(by_split.loc["train", "count"]) if "train" in by_split.index else 0,
-            "test_rows": int(by_split.loc["test", "count"]) if "test" in by_split.index else 0,
+            "train_rows": int(split_rows.get("train", 0)),
+            "test_rows": int(split_rows.get("test", 0)),
             "index_date_min": str(features["index_date"].min()),
             "index_date_max": str(features["index_date"].max()),
             "n_features": len(built.features),
             "min_prevalence": config.min_prevalence,
             "sparse_features_kept": dg.MetadataValue.json(sparse_kept),
-            "feature_catalogue": dg.MetadataValue.md(catalogue_markdown(built.features)),
+            "cohort_attrition": table(attrition, descriptions=ATTRITION_DESCRIPTIONS),
+            "feature_catalogue": table(catalogue_records(built.features)),
             "data_fingerprint": fingerprint,
             "parquet": dg.MetadataValue.path(str(path)),
         }

@@ -60,7 +60,7 @@ Sparse concept features (data-dependent)
 only when its prevalence among the cohort's index events is at least
 :attr:`SparseConcepts.min_prevalence` (default 1 %). Which concepts survive depends on the
 data, so the model inputs are read from the feature table
-(:func:`~mlhops_dagster.features.readmission.model_feature_columns`) and the kept list goes
+(:func:`~mlhops_dagster.features.columns.model_feature_columns`) and the kept list goes
 into the asset metadata.
 """
 
@@ -375,12 +375,13 @@ def default_catalogue(task: PredictionTask) -> tuple[FeatureSpec, ...]:
             )
     for lab in MEASUREMENT_ELEMENTS:
         unit = lab.unit or "its scale"
-        for stat, what in (
+        stats: tuple[tuple[Stat, str], ...] = (
             ("latest", f"Latest {lab.description} ({unit})"),
             ("min", f"Lowest {lab.description} ({unit})"),
             ("max", f"Highest {lab.description} ({unit})"),
             ("count", f"Number of plausible {lab.description} values"),
-        ):
+        )
+        for stat, what in stats:
             specs.append(
                 FeatureSpec(
                     f"lab_{lab.id}_{stat}_365d",
@@ -416,10 +417,9 @@ def default_catalogue(task: PredictionTask) -> tuple[FeatureSpec, ...]:
     return tuple(specs)
 
 
-def catalogue_markdown(specs: Sequence[FeatureSpec]) -> str:
-    """The catalogue as a Markdown table (id, description, window, source) for asset metadata."""
-    lines = ["| id | description | window | source |", "|---|---|---|---|"]
-    for s in specs:
-        description = s.description.replace("|", "/")
-        lines.append(f"| `{s.id}` | {description} | {s.window_label} | {s.source} |")
-    return "\n".join(lines)
+def catalogue_records(specs: Sequence[FeatureSpec]) -> list[dict[str, str]]:
+    """The catalogue as records (id, description, kind, window, source), one per feature, for a metadata table."""
+    return [
+        {"id": s.id, "description": s.description, "kind": s.kind, "window": s.window_label, "source": s.source}
+        for s in specs
+    ]

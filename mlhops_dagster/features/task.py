@@ -1,9 +1,9 @@
 """A prediction task as configuration, in the spirit of OHDSI PatientLevelPrediction.
 
 One :class:`PredictionTask` declares everything that decides *who* is predicted for, *when*
-and *what* is predicted; the feature SQL (:mod:`mlhops_dagster.features.readmission`) reads
-nothing else. A task is plain, validated data (pydantic, frozen), so it loads from a YAML or
-JSON file (:meth:`PredictionTask.from_file`; the ``tasks/`` folder ships
+and *what* is predicted; the cohort and feature SQL (:mod:`mlhops_dagster.features.cohort`,
+:mod:`mlhops_dagster.features.feature_sql`) read nothing else. A task is plain, validated data
+(pydantic, frozen), so it loads from a YAML or JSON file (:meth:`PredictionTask.from_file`; the ``tasks/`` folder ships
 ``readmission_30d.yaml`` and ``t2d_incident_1y.yaml``) and travels as Dagster config of the
 features asset (its ``task_file`` option).
 

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 
 from assets.features import cohort_features
-from mlhops_dagster.features.readmission import LABEL_COLUMN
+from mlhops_dagster.features import LABEL_COLUMN
 from resources import FeatureStoreResource, WarehouseResource
 from tests.support.cdm import insert_t2d_rows
 
@@ -37,7 +37,10 @@ def test_features_asset_runs_a_task_file_with_a_person_split(tmp_path: Path) -> 
     metadata = result.asset_materializations_for_node("cohort_features")[0].metadata
     assert metadata["task"].value == "t2d_incident_1y" and metadata["split"].value == "person"
     assert metadata["positives"].value == 3 and metadata["dagster/row_count"].value == 6
-    assert "`charlson_index`" in metadata["feature_catalogue"].value
+    assert "charlson_index" in [r.data["id"] for r in metadata["feature_catalogue"].records]
+    attrition = [r.data for r in metadata["cohort_attrition"].records]
+    assert attrition[-1]["n_events"] == 6 and attrition[0]["removed_events"] == 0
+    assert sum(r["removed_events"] for r in attrition) == attrition[0]["n_events"] - 6
     assert "cond_201826_365d" not in metadata["sparse_features_kept"].value  # excluded before index: never present
     con = duckdb.connect(str(warehouse), read_only=True)
     table = con.execute("SELECT * FROM features.cohort").df()

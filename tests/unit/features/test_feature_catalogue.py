@@ -7,19 +7,19 @@ import csv
 import pytest
 
 import mlhops_dagster.features.catalogue as catalogue_module
-from mlhops_dagster.ehr import generator
+from mlhops_dagster.features import FEATURE_CATALOGUE, build_features, sparse_concept_features
 from mlhops_dagster.features.catalogue import (
     CHARLSON_CATEGORIES,
     PROCEDURE_GROUPS,
     SparseConcepts,
-    catalogue_markdown,
+    catalogue_records,
     default_catalogue,
     monitored_features,
     window_suffix,
 )
-from mlhops_dagster.features.readmission import FEATURE_CATALOGUE, build_features, sparse_concept_features
 from mlhops_dagster.features.task import DEFAULT_TASK, PredictionTask
 from mlhops_dagster.settings import DBT_PROJECT_DIR
+from mlhops_dagster.synthetic import codes as generator
 from tests.support.cdm import make_cdm
 
 
@@ -72,13 +72,14 @@ def test_catalogue_follows_the_task() -> None:
     assert "length_of_stay_days" in [s.id for s in default_catalogue(DEFAULT_TASK)]
 
 
-def test_catalogue_markdown_lists_every_feature() -> None:
-    text = catalogue_markdown(FEATURE_CATALOGUE)
-    lines = text.splitlines()
-    assert lines[0] == "| id | description | window | source |"
-    assert len(lines) == 2 + len(FEATURE_CATALOGUE)
-    assert "| `cond_hypertension_365d` |" in text and "| 365 days before index | condition_occurrence |" in text
-    assert "| `charlson_index` |" in text and "all history before index" in text
+def test_catalogue_records_list_every_feature() -> None:
+    records = catalogue_records(FEATURE_CATALOGUE)
+    assert [r["id"] for r in records] == [s.id for s in FEATURE_CATALOGUE]
+    assert set(records[0]) == {"id", "description", "kind", "window", "source"}
+    by_id = {r["id"]: r for r in records}
+    hypertension = by_id["cond_hypertension_365d"]
+    assert (hypertension["window"], hypertension["source"]) == ("365 days before index", "condition_occurrence")
+    assert by_id["charlson_index"]["window"] == "all history before index"
 
 
 def test_charlson_concepts_are_the_generators_codes_and_gaps_are_documented() -> None:

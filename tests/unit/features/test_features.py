@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlhops_dagster.features.catalogue import FeatureSpec
-from mlhops_dagster.features.readmission import (
+from mlhops_dagster.features import (
     FEATURE_CATALOGUE,
     FEATURE_COLUMNS,
     ID_COLUMNS,
     LABEL_COLUMN,
+    build_cohort_features,
     build_features,
-    build_readmission_features,
     cohort_attrition,
     data_fingerprint,
     feature_columns,
@@ -27,6 +26,7 @@ from mlhops_dagster.features.readmission import (
     split_features,
     temporal_split,
 )
+from mlhops_dagster.features.catalogue import FeatureSpec
 from mlhops_dagster.features.task import DEFAULT_TASK, TimeAtRisk
 from tests.support.cdm import (
     ANEMIA,
@@ -49,7 +49,7 @@ from tests.support.cdm import (
 def features() -> pd.DataFrame:
     con = make_cdm()
     try:
-        return build_readmission_features(con)
+        return build_cohort_features(con)
     finally:
         con.close()
 
@@ -114,7 +114,7 @@ def test_row_order_does_not_depend_on_the_pseudonymisation_key() -> None:
     first, other = make_cdm(extra), make_cdm(extra)
     try:
         _rekey(other)
-        a, b = build_readmission_features(first), build_readmission_features(other)
+        a, b = build_cohort_features(first), build_cohort_features(other)
     finally:
         first.close()
         other.close()
@@ -214,7 +214,7 @@ def test_lab_values_are_harmonised_and_plausible() -> None:
             ]
         }
     )
-    r = row(build_readmission_features(con), 101)
+    r = row(build_cohort_features(con), 101)
     con.close()
     assert r["lab_creatinine_latest_365d"] == 1.5 and r["lab_creatinine_max_365d"] == 1.5
     assert r["lab_creatinine_min_365d"] == 1.0 and r["lab_creatinine_count_365d"] == 2
@@ -263,7 +263,7 @@ def test_no_leakage_from_records_at_or_after_index(features: pd.DataFrame) -> No
                 for table, rows in _plant(int(base_row["person_id"]), base_row["index_date"], offset).items():
                     extra.setdefault(table, []).extend(rows)
         con = make_cdm(extra)
-        planted = build_readmission_features(con)
+        planted = build_cohort_features(con)
         con.close()
         assert set(columns) <= set(model_feature_columns(planted))
         for _, base_row in checked.iterrows():
@@ -279,7 +279,7 @@ def test_leakage_check_has_teeth(features: pd.DataFrame) -> None:
     for table, rows in _plant(2, row(features, 201)["index_date"], -1).items():
         extra[table] += rows
     con = make_cdm(extra)
-    planted = build_readmission_features(con)
+    planted = build_cohort_features(con)
     con.close()
     r = row(planted, 101)
     assert r["lab_creatinine_latest_365d"] == 24.0 and r["lab_systolic_bp_max_365d"] == 200.0
@@ -292,7 +292,7 @@ def test_leakage_check_has_teeth(features: pd.DataFrame) -> None:
     assert (r["visits_er_365d"], r["visits_outpatient_365d"], r["visits_inpatient_365d"]) == (1, 1, 0)
 
     con = make_cdm(_plant(1, row(features, 101)["index_date"], -10))  # before the stay started
-    r = row(build_readmission_features(con), 101)
+    r = row(build_cohort_features(con), 101)
     con.close()
     assert (r["visits_inpatient_30d"], r["visits_er_30d"], r["visits_outpatient_30d"]) == (1, 2, 1)
 
@@ -302,11 +302,11 @@ def test_task_parameters() -> None:
     longer = DEFAULT_TASK.model_copy(
         update={"time_at_risk": TimeAtRisk(start_day=1, end_day=45), "require_full_follow_up": False}
     )
-    frame = build_readmission_features(con, longer)
+    frame = build_cohort_features(con, longer)
     labels = dict(zip(frame["visit_occurrence_id"], frame[LABEL_COLUMN], strict=True))
     assert labels[102] == 1 and labels[801] == 1  # day 40 and day 31 now inside the window
     assert {202, 902} <= set(labels)  # no censoring
-    kids = build_readmission_features(con, DEFAULT_TASK.model_copy(update={"min_age": 0}))
+    kids = build_cohort_features(con, DEFAULT_TASK.model_copy(update={"min_age": 0}))
     assert 301 in set(kids["visit_occurrence_id"])
     assert "age_group_10_14" in kids.columns  # age groups follow the task's age range
     con.close()
@@ -331,7 +331,7 @@ def test_custom_catalogue_and_windows() -> None:
         ),
     )
     con = make_cdm()
-    frame = build_readmission_features(con, features=catalogue, sparse=None)
+    frame = build_cohort_features(con, features=catalogue, sparse=None)
     con.close()
     assert list(frame.columns) == [*ID_COLUMNS, LABEL_COLUMN, "creat_10d", "dm_30d", "any_visit_60d"]
     assert row(frame, 101)["creat_10d"] == 1.5  # 2 days before the index date
@@ -364,9 +364,9 @@ def test_missing_table_is_a_clear_error() -> None:
     con = make_cdm()
     con.execute("DROP TABLE omop.measurement")
     with pytest.raises(ValueError, match="omop.measurement.value_as_number"):
-        build_readmission_features(con)
+        build_cohort_features(con)
     with pytest.raises(ValueError, match="identifier"):
-        build_readmission_features(make_cdm(), cdm_schema="omop; DROP TABLE x")
+        build_cohort_features(make_cdm(), cdm_schema="omop; DROP TABLE x")
     con.close()
 
 

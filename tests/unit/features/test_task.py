@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from mlhops_dagster.features.readmission import (
+from mlhops_dagster.features import (
     LABEL_COLUMN,
+    build_cohort_features,
     build_features,
-    build_readmission_features,
     cohort_attrition,
 )
 from mlhops_dagster.features.task import DEFAULT_TASK, TASKS_DIR, PredictionTask
@@ -30,7 +30,7 @@ def test_shipped_readmission_file_is_the_default_task() -> None:
     assert PredictionTask.from_file("readmission_30d") == DEFAULT_TASK  # a bare name is looked up in tasks/
     con = make_cdm()
     try:
-        pd.testing.assert_frame_equal(build_readmission_features(con, task), build_readmission_features(con))
+        pd.testing.assert_frame_equal(build_cohort_features(con, task), build_cohort_features(con))
     finally:
         con.close()
 
