@@ -10,17 +10,29 @@ import dagster as dg
 import pandas as pd
 
 from assets.keys import cdm_key
-from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY, DataQualityResource
+from assets.metadata import table
+from assets.quality import AFTER_FATAL_CHECKS_PASSED, DQA_REPORT_KEY
 from mlhops_dagster.quality.elements import (
     CONCEPT_SET_ELEMENTS,
+    concept_set_report,
+    measurement_report,
     persist_summary,
-    report_markdown,
     summarise_concept_sets,
     summarise_measurement_elements,
 )
-from resources import DUCKDB_POOL, WarehouseResource
+from resources import DUCKDB_POOL, DataQualityResource, WarehouseResource
 
 ELEMENT_TABLES = ("person", "measurement", *sorted({e.table for e in CONCEPT_SET_ELEMENTS}))
+ELEMENTS_TABLE_COLUMNS = (
+    "element_id",
+    "unit",
+    "rows",
+    "kept_pct",
+    "rows_converted",
+    "rows_unit_unknown",
+    "rows_implausible",
+    "persons",
+)
 
 
 @dg.asset(
@@ -63,38 +75,9 @@ def data_elements(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "values_converted": int(measurements["rows_converted"].sum()),
             "values_set_to_null": nulled,
             "values_unit_assumed": int(measurements["rows_unit_assumed"].sum()),
-            "report": dg.MetadataValue.md(report_markdown(measurements, concept_sets)),
-            "elements_table": dg.MetadataValue.table(
-                records=[
-                    dg.TableRecord(
-                        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-                    )
-                    for r in measurements[
-                        [
-                            "element_id",
-                            "unit",
-                            "rows",
-                            "kept_pct",
-                            "rows_converted",
-                            "rows_unit_unknown",
-                            "rows_implausible",
-                            "persons",
-                        ]
-                    ].to_dict("records")
-                ],
-                schema=dg.TableSchema(
-                    columns=[
-                        dg.TableColumn("element_id", "string"),
-                        dg.TableColumn("unit", "string"),
-                        dg.TableColumn("rows", "int"),
-                        dg.TableColumn("kept_pct", "float"),
-                        dg.TableColumn("rows_converted", "int"),
-                        dg.TableColumn("rows_unit_unknown", "int"),
-                        dg.TableColumn("rows_implausible", "int"),
-                        dg.TableColumn("persons", "int"),
-                    ]
-                ),
-            ),
+            "labs_and_vitals": table(measurement_report(measurements)),
+            "concept_groups": table(concept_set_report(concept_sets)),
+            "elements_table": table(measurements, columns=ELEMENTS_TABLE_COLUMNS),
         }
     )
     yield dg.AssetCheckResult(

@@ -8,8 +8,12 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets.keys import MAPPING_RATE_KEY
-from mlhops_dagster.quality.mapping_rate import overall_rate, rates_markdown, read_mapping_rates
+from assets.metadata import table
+from mlhops_dagster.quality.mapping_rate import overall_rate, rate_records, read_mapping_rates
 from resources import DUCKDB_POOL, WarehouseResource
+
+RATE_COLUMNS = ("source_table", "target_domain", "source_rows", "mapped_rows", "rate")
+"""The mapping-rate table on the dbt model's materialisation (lowest rate first; the check flags the low ones)."""
 
 
 class OmopTranslator(DagsterDbtTranslator):
@@ -62,7 +66,7 @@ def _omop_assets(project: DbtProject, var_args: tuple[str, ...]) -> dg.AssetsDef
                 if outputs[event.output_name] == MAPPING_RATE_KEY and rates:
                     extra |= {
                         "overall_mapping_rate": round(overall_rate(rates), 4),
-                        "mapping_rates": dg.MetadataValue.md(rates_markdown(rates, min_rate=0.0)),
+                        "mapping_rates": table(rate_records(rates, min_rate=0.0), columns=RATE_COLUMNS),
                     }
                 event = event.with_metadata({**event.metadata, **extra})
             yield event

@@ -12,27 +12,32 @@ from pathlib import Path
 import dagster as dg
 
 from assets.keys import MAPPING_RATE_KEY, cdm_key
+from assets.metadata import table
 from mlhops_dagster.features import CDM_INPUT_TABLES
 from mlhops_dagster.omop.reconciliation import reconcile
-from mlhops_dagster.quality.checks import (
+from mlhops_dagster.quality.catalogue import (
     CheckOutcome,
     QualityCheck,
     apply_thresholds,
     checks_by_table,
     default_catalogue,
-    load_threshold_overrides,
-    run_table_checks,
+    spec_groups,
 )
-from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rates_markdown, read_mapping_rates
+from mlhops_dagster.quality.mapping_rate import below_threshold, overall_rate, rate_records, read_mapping_rates
 from mlhops_dagster.quality.report import (
+    breakdown_records,
+    category_records,
     dqd_json,
     fatal_failures,
     latest_results,
     persist_outcomes,
-    summary_markdown,
+    status_counts,
+    worst_failure_records,
+    worst_outcome,
     write_dqd_json,
 )
-from resources import DUCKDB_POOL, WarehouseResource
+from mlhops_dagster.quality.runner import run_table_checks
+from resources import DUCKDB_POOL, DataQualityResource, WarehouseResource
 
 CATALOGUE = default_catalogue()
 CATALOGUE_TABLES = sorted(checks_by_table(CATALOGUE))
@@ -41,51 +46,19 @@ CHECKED_TABLES = sorted(CDM_INPUT_TABLES)
 On a CDM we build, every table's checks run and a fatal failure on any of them blocks `dqa_report`."""
 
 
-class DataQualityResource(dg.ConfigurableResource):
-    """Where the checks find the vocabulary, which thresholds they use, and where `dqa_report` writes its JSON.
-
-    ``concept_relation``: ``vocab.concept`` (demo seeds), ``vocab_athena.concept`` (Athena) or
-    ``<cdm schema>.concept`` (a site's CDM); empty picks the first that exists.
-    ``thresholds_file``: JSON/YAML mapping check name (or glob) to threshold percent
-    (``MLHOPS_DQ_THRESHOLDS``).
-    """
-
-    concept_relation: str = ""
-    thresholds_file: str = ""
-    report_dir: str = ""
-    min_element_kept_pct: float = 95.0
-    """`data_elements` warns when a lab or vital keeps less than this share of its recorded values."""
-
-
 AFTER_FATAL_CHECKS_PASSED = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 ).with_label("eager, once every fatal check upstream passed")
 """Declarative automation for what reads the CDM: a fatal check that failed in an earlier run still blocks."""
 
 
-_STATUS_RANK = {"Error": 0, "Failed": 1, "Passed": 2, "Not Applicable": 3}
-
-
-def _group_result(table: str, spec_name: str, outcomes: list[CheckOutcome]) -> dg.AssetCheckResult:
+def _group_result(cdm_table: str, spec_name: str, outcomes: list[CheckOutcome]) -> dg.AssetCheckResult:
     """One Dagster check result for a group of instances: fails when any instance failed or errored."""
-    worst = min(outcomes, key=lambda o: (_STATUS_RANK[o.status], -(o.pct_violated - o.check.threshold_pct)))
+    worst = worst_outcome(outcomes)
     check = worst.check
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in _STATUS_RANK}
-    breakdown = [
-        "| check | field / concept | status | violated / rows | % | threshold % |",
-        "|---|---|---|---|---|---|",
-    ]
-    for o in sorted(outcomes, key=lambda o: (_STATUS_RANK[o.status], o.check.name)):
-        target = o.check.field or ""
-        if o.check.concept_id is not None:
-            target += f" {o.check.concept_id}" + (f"/{o.check.unit_concept_id}" if o.check.unit_concept_id else "")
-        note = f" ({o.error[:120]})" if o.error else ""
-        breakdown.append(
-            f"| {o.check.name} | {target} | {o.status}{note} | {o.num_violated} / {o.num_denominator} | "
-            f"{o.pct_violated:.2f} | {o.check.threshold_pct:.1f} |"
-        )
+    counts = status_counts(outcomes)
     return dg.AssetCheckResult(
-        asset_key=cdm_key(table),
+        asset_key=cdm_key(cdm_table),
         check_name=spec_name,
         passed=not (counts["Failed"] or counts["Error"]),
         severity=dg.AssetCheckSeverity.ERROR if check.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
@@ -103,21 +76,14 @@ def _group_result(table: str, spec_name: str, outcomes: list[CheckOutcome]) -> d
             "context": check.context,
             "instances": len(outcomes),
             **{f"instances_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
-            "breakdown": dg.MetadataValue.md("\n".join(breakdown)),
+            "breakdown": table(breakdown_records(outcomes)),
             "sql": dg.MetadataValue.md(f"```sql\n{worst.sql}\n```"),
             **({"error": worst.error} if worst.error else {}),
         },
     )
 
 
-def spec_groups(checks: list[QualityCheck]) -> dict[str, list[QualityCheck]]:
-    groups: dict[str, list[QualityCheck]] = {}
-    for check in checks:
-        groups.setdefault(check.spec_name, []).append(check)
-    return groups
-
-
-def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecksDefinition:
+def build_table_checks(cdm_table: str, checks: list[QualityCheck]) -> dg.AssetChecksDefinition:
     """One multi-asset check per CDM table: a handful of statements evaluate all of that table's checks.
 
     ERROR-severity specs are blocking: their failure stops downstream assets in the same run,
@@ -127,15 +93,15 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
     groups = spec_groups(checks)
 
     @dg.multi_asset_check(
-        name=f"dqa_{table}",
+        name=f"dqa_{cdm_table}",
         specs=[
             dg.AssetCheckSpec(
                 name,
-                asset=cdm_key(table),
+                asset=cdm_key(cdm_table),
                 blocking=members[0].severity == "ERROR",
                 description=members[0].description
                 if len(members) == 1
-                else f"{members[0].check_type}: {len(members)} checks on {table}",
+                else f"{members[0].check_type}: {len(members)} checks on {cdm_table}",
                 metadata={
                     "severity": members[0].severity,
                     "kahn_category": members[0].kahn_category,
@@ -150,10 +116,10 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, dqa: DataQualityResource):
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        effective = apply_thresholds(checks, load_threshold_overrides(dqa.thresholds_file or None))
+        effective = apply_thresholds(checks, dqa.threshold_overrides())
         with warehouse.connect() as con:
             outcomes = run_table_checks(
-                con, table, effective, schema=warehouse.cdm_schema, concept_relation=dqa.concept_relation or "auto"
+                con, cdm_table, effective, schema=warehouse.cdm_schema, concept_relation=dqa.concept_relation or "auto"
             )
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             persist_outcomes(con, context.run.run_id, outcomes, started, finished)
@@ -161,14 +127,14 @@ def build_table_checks(table: str, checks: list[QualityCheck]) -> dg.AssetChecks
         for outcome in outcomes:
             by_group.setdefault(outcome.check.spec_name, []).append(outcome)
         for name in groups:
-            yield _group_result(table, name, by_group[name])
+            yield _group_result(cdm_table, name, by_group[name])
 
     return _checks
 
 
-quality_checks = [build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items()]
+quality_checks = [build_table_checks(t, checks) for t, checks in checks_by_table(CATALOGUE).items()]
 own_cdm_quality_checks = [
-    build_table_checks(table, checks) for table, checks in checks_by_table(CATALOGUE).items() if table in CHECKED_TABLES
+    build_table_checks(t, checks) for t, checks in checks_by_table(CATALOGUE).items() if t in CHECKED_TABLES
 ]
 
 
@@ -205,7 +171,8 @@ def build_dqa_report(tables: list[str]) -> dg.AssetsDefinition:
                 "checks": len(results),
                 **{f"checks_{s.lower().replace(' ', '_')}": n for s, n in counts.items()},
                 "fatal_failures": ", ".join(fatal[:50]) or "none",
-                "summary": dg.MetadataValue.md(summary_markdown(results)),
+                "kahn_categories": table(category_records(results)),
+                "worst_failures": table(worst_failure_records(results)),
                 "json_report": dg.MetadataValue.path(str(path)),
             }
         )
@@ -240,7 +207,7 @@ def build_mapping_rate_check(min_rate: float) -> dg.AssetChecksDefinition:
                 "overall_mapping_rate": round(overall_rate(rates), 4),
                 "min_mapping_rate": min_rate,
                 "below_threshold": ", ".join(f"{r.source_table}/{r.target_domain} {r.rate:.1%}" for r in low) or "none",
-                "rates": dg.MetadataValue.md(rates_markdown(rates, min_rate)),
+                "rates": table(rate_records(rates, min_rate)),
             },
         )
 
@@ -261,11 +228,6 @@ def build_reconciliation_check() -> dg.AssetChecksDefinition:
     def no_source_rows_lost(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             result = reconcile(con)
-        table = ["| source | loaded | reached CDM | lost | CDM rows by table |", "|---|---|---|---|---|"] + [
-            f"| {r['source_table']} | {r['raw_rows']} | {r['reached_rows']} | {r['lost_rows']} | "
-            f"{', '.join(f'{t} {n}' for t, n in r['cdm_rows'].items())} |"
-            for r in result.as_rows()
-        ]
         return dg.AssetCheckResult(
             passed=result.ok,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -273,7 +235,13 @@ def build_reconciliation_check() -> dg.AssetChecksDefinition:
                 "lost_rows": result.lost_rows,
                 "orphan_cdm_rows": sum(result.orphan_cdm_rows.values()),
                 "problems": "; ".join(result.problems()) or "none",
-                "reconciliation": dg.MetadataValue.md("\n".join(table)),
+                "reconciliation": table(
+                    [
+                        {**r, "cdm_rows": ", ".join(f"{t} {n}" for t, n in r["cdm_rows"].items())}
+                        for r in result.as_rows()
+                    ],
+                    columns=["source_table", "raw_rows", "reached_rows", "lost_rows", "cdm_rows"],
+                ),
             },
         )
 

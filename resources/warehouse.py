@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 
 from mlhops_dagster.warehouse import (
-    PostgresConnection,
+    Connection,
     PostgresDsn,
     copy_duckdb_to_postgres,
     snapshot_postgres_to_duckdb,
@@ -19,8 +19,6 @@ from mlhops_dagster.warehouse import (
 
 DUCKDB_POOL = "duckdb_warehouse"
 """Every asset and check that opens the warehouse runs in this pool (limit 1: DuckDB allows one writer)."""
-
-Connection = duckdb.DuckDBPyConnection | PostgresConnection
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -52,7 +50,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def _duckdb(self, path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit} if self.memory_limit else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": self.memory_limit} if self.memory_limit else {}
+        )
         if not self.catalog:
             return duckdb.connect(path, read_only=read_only, config=config)
         con = duckdb.connect(config=config)

@@ -24,13 +24,16 @@ report says how many values were converted or set to NULL and why.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from mlhops_dagster.quality.checks import introspect_columns
+from mlhops_dagster.quality.introspection import introspect_columns
 from mlhops_dagster.quality.plausibility import VALUE_RANGES
+
+logger = logging.getLogger(__name__)
 
 RULES = ("as_recorded", "converted", "unit_assumed", "unit_unknown", "implausible", "no_value")
 """What happened to a measurement row of an element (a value survives only under the first three):
@@ -270,7 +273,8 @@ _OPTIONAL_COLUMNS = {
 
 
 def element(element_id: str) -> MeasurementElement | ConceptSetElement:
-    for e in (*MEASUREMENT_ELEMENTS, *CONCEPT_SET_ELEMENTS):
+    elements: tuple[MeasurementElement | ConceptSetElement, ...] = (*MEASUREMENT_ELEMENTS, *CONCEPT_SET_ELEMENTS)
+    for e in elements:
         if e.id == element_id:
             return e
     raise KeyError(f"unknown data element {element_id!r}")
@@ -471,36 +475,41 @@ def persist_summary(con, run_id: str, summary: pd.DataFrame) -> None:
     con.executemany(
         f"INSERT INTO quality.data_elements ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", records
     )
+    logger.info("kept the summary of %d data elements of run %s in quality.data_elements", len(records), run_id)
 
 
-def report_markdown(measurements: pd.DataFrame, concept_sets: pd.DataFrame) -> str:
-    """The per-element report: labs and vitals (what was converted or set to NULL), then concept groups."""
-    lines = [
-        "### Labs and vitals",
-        "",
-        "| element | unit | range | rows | kept % | converted | no unit (assumed) | unit unknown → NULL | "
-        "implausible → NULL | no value | persons | units seen |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    worst = measurements.assign(nulled=measurements["rows_unit_unknown"] + measurements["rows_implausible"])
-    for r in worst.sort_values(["nulled", "element_id"], ascending=[False, True]).to_dict("records"):
-        kept = "-" if r["kept_pct"] is None or pd.isna(r["kept_pct"]) else f"{r['kept_pct']:.2f}"
-        lines.append(
-            f"| {r['element_id']} | {r['unit'] or '-'} | {r['plausible_range']} | {r['rows']:,} | {kept} | "
-            f"{r['rows_converted']:,} | {r['rows_unit_assumed']:,} | {r['rows_unit_unknown']:,} | {r['rows_implausible']:,} | "
-            f"{r['rows_no_value']:,} | {r['persons']:,} | {r['units_seen'] or '-'} |"
-        )
-    lines += [
-        "",
-        "### Diagnosis, observation and medication groups",
-        "",
-        "| element | table | records | persons | persons % | concepts seen / defined |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in concept_sets.to_dict("records"):
-        pct = "-" if r["persons_pct"] is None or pd.isna(r["persons_pct"]) else f"{r['persons_pct']:.2f}"
-        lines.append(
-            f"| {r['element_id']} | {r['cdm_table']} | {r['rows']:,} | {r['persons']:,} | {pct} | "
-            f"{r['concepts_seen']} / {r['concepts_defined']} |"
-        )
-    return "\n".join(lines)
+MEASUREMENT_REPORT_COLUMNS = (
+    "element_id",
+    "unit",
+    "plausible_range",
+    "rows",
+    "kept_pct",
+    "rows_converted",
+    "rows_unit_assumed",
+    "rows_unit_unknown",
+    "rows_implausible",
+    "rows_no_value",
+    "persons",
+    "units_seen",
+)
+CONCEPT_SET_REPORT_COLUMNS = (
+    "element_id",
+    "cdm_table",
+    "rows",
+    "persons",
+    "persons_pct",
+    "concepts_seen",
+    "concepts_defined",
+)
+
+
+def measurement_report(measurements: pd.DataFrame) -> pd.DataFrame:
+    """Labs and vitals, those with most values set to NULL (unit unknown or implausible) first."""
+    nulled = measurements["rows_unit_unknown"] + measurements["rows_implausible"]
+    ordered = measurements.assign(nulled=nulled).sort_values(["nulled", "element_id"], ascending=[False, True])
+    return ordered[list(MEASUREMENT_REPORT_COLUMNS)].reset_index(drop=True)
+
+
+def concept_set_report(concept_sets: pd.DataFrame) -> pd.DataFrame:
+    """Diagnosis, observation and medication groups: records, persons, concepts seen of those defined."""
+    return concept_sets[list(CONCEPT_SET_REPORT_COLUMNS)].reset_index(drop=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
+from mlhops_dagster.warehouse import Connection
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,7 @@ class MappingRate:
         return self.mapped_rows / self.source_rows if self.source_rows else 1.0
 
 
-def read_mapping_rates(
-    con: duckdb.DuckDBPyConnection, relation: str = "omop_int.int__mapping_rate"
-) -> list[MappingRate]:
+def read_mapping_rates(con: Connection, relation: str = "omop_int.int__mapping_rate") -> list[MappingRate]:
     rows = con.execute(
         f"SELECT source_table, target_domain, source_rows, mapped_rows FROM {relation} ORDER BY source_table, target_domain"
     ).fetchall()
@@ -42,11 +40,16 @@ def overall_rate(rates: list[MappingRate]) -> float:
     return sum(r.mapped_rows for r in rates) / total if total else 1.0
 
 
-def rates_markdown(rates: list[MappingRate], min_rate: float) -> str:
-    lines = ["| source | domain | rows | mapped | rate |", "|---|---|---|---|---|"]
-    for r in sorted(rates, key=lambda r: r.rate):
-        flag = " ⚠" if r.rate < min_rate else ""
-        lines.append(
-            f"| {r.source_table} | {r.target_domain} | {r.source_rows} | {r.mapped_rows} | {r.rate:.1%}{flag} |"
-        )
-    return "\n".join(lines)
+def rate_records(rates: list[MappingRate], min_rate: float) -> list[dict]:
+    """One record per (source table, domain), lowest rate first, flagged when under ``min_rate``."""
+    return [
+        {
+            "source_table": r.source_table,
+            "target_domain": r.target_domain,
+            "source_rows": r.source_rows,
+            "mapped_rows": r.mapped_rows,
+            "rate": r.rate,
+            "below_threshold": r.rate < min_rate,
+        }
+        for r in sorted(rates, key=lambda r: r.rate)
+    ]

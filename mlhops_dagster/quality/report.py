@@ -1,4 +1,4 @@
-"""Keeping and reading check results: the ``quality.check_results`` table, a markdown summary, a DQD-style JSON.
+"""Keeping and reading check results: the ``quality.check_results`` table, summary records, a DQD-style JSON.
 
 Every result of every run is appended (portable DDL and SQL: DuckDB and PostgreSQL), so
 trends over runs can be queried. The JSON export follows DataQualityDashboard's result
@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from mlhops_dagster.quality.checks import CheckOutcome
+from mlhops_dagster.quality.catalogue import CheckOutcome
+from mlhops_dagster.quality.check_types import CHECK_TYPES
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = (
     ("run_id", "VARCHAR"),
@@ -133,6 +137,7 @@ def persist_outcomes(
             for c in [o.check]
         ],
     )
+    logger.debug("kept %d check results of run %s in quality.check_results", len(outcomes), run_id)
 
 
 def latest_results(con) -> list[dict]:
@@ -190,27 +195,65 @@ def overview(results: list[dict]) -> dict:
     return out
 
 
-def summary_markdown(results: list[dict], limit: int = 40) -> str:
-    """Status counts per Kahn category, then the worst results (errors and failures first)."""
+def category_records(results: list[dict]) -> list[dict]:
+    """Status counts per Kahn category, then the total: one record each."""
     ov = overview(results)
-    lines = ["| Kahn category | passed | failed | not applicable | error |", "|---|---|---|---|---|"]
-    for category, c in {**ov["by_category"], "**total**": {s: ov[s] for s in STATUSES}}.items():
-        lines.append(f"| {category} | {c['Passed']} | {c['Failed']} | {c['Not Applicable']} | {c['Error']} |")
-    lines += [
-        "",
-        "| check | table | field | Kahn | severity | status | violated / rows | % | threshold % |",
-        "|---|---|---|---|---|---|---|---|---|",
+    rows = {**ov["by_category"], "total": {s: ov[s] for s in STATUSES}}
+    return [
+        {"kahn_category": category, **{s.lower().replace(" ", "_"): c[s] for s in STATUSES}}
+        for category, c in rows.items()
     ]
-    shown = [r for r in worst_first(results) if r["status"] in ("Error", "Failed")][:limit]
-    for r in shown:
-        lines.append(
-            f"| {r['check_name']} | {r['cdm_table']} | {r['cdm_field'] or ''} | {r['kahn_category']} | "
-            f"{r['severity']} | {r['status']} | {r['num_violated']} / {r['num_denominator']} | "
-            f"{(r['pct_violated'] or 0):.2f} | {(r['threshold_pct'] or 0):.1f} |"
+
+
+def worst_failure_records(results: list[dict], limit: int = 40) -> list[dict]:
+    """The ``limit`` worst results that failed or could not run (errors first, then ERROR severity, then margin)."""
+    return [
+        {
+            "check": r["check_name"],
+            "table": r["cdm_table"],
+            "field": r["cdm_field"],
+            "kahn_category": r["kahn_category"],
+            "severity": r["severity"],
+            "status": r["status"],
+            "num_violated": r["num_violated"],
+            "num_denominator": r["num_denominator"],
+            "pct_violated": r["pct_violated"] or 0,
+            "threshold_pct": r["threshold_pct"] or 0,
+        }
+        for r in worst_first(results)
+        if r["status"] in ("Error", "Failed")
+    ][:limit]
+
+
+def worst_outcome(outcomes: list[CheckOutcome]) -> CheckOutcome:
+    """The outcome a Dagster check of many instances reports: errors, then failures, by margin over the threshold."""
+    return min(outcomes, key=lambda o: (_ORDER[o.status], -(o.pct_violated - o.check.threshold_pct)))
+
+
+def status_counts(outcomes: list[CheckOutcome]) -> dict[str, int]:
+    return {s: sum(1 for o in outcomes if o.status == s) for s in STATUSES}
+
+
+def breakdown_records(outcomes: list[CheckOutcome]) -> list[dict]:
+    """Every instance of a Dagster check, worst status first: what it checks, its counts and threshold."""
+    records = []
+    for o in sorted(outcomes, key=lambda o: (_ORDER[o.status], o.check.name)):
+        target = o.check.field or ""
+        if o.check.concept_id is not None:
+            target += f" {o.check.concept_id}" + (f"/{o.check.unit_concept_id}" if o.check.unit_concept_id else "")
+        records.append(
+            {
+                "check": o.check.name,
+                "field_or_concept": target,
+                "status": o.status,
+                "note": o.error[:120] if o.error else None,
+                "num_violated": o.num_violated,
+                "num_denominator": o.num_denominator,
+                "pct_violated": o.pct_violated,
+                "threshold_pct": o.check.threshold_pct,
+            }
         )
-    if not shown:
-        lines.append("| (no failures) | | | | | | | | |")
-    return "\n".join(lines)
+    return records
 
 
 def dqd_json(results: list[dict], run_id: str, cdm_schema: str) -> dict:
@@ -260,9 +303,8 @@ def dqd_json(results: list[dict], run_id: str, cdm_schema: str) -> dict:
 
 
 def _level(check_type: str | None) -> str:
-    from mlhops_dagster.quality.checks import CHECK_TYPES
-
-    return CHECK_TYPES.get(check_type or "", ("FIELD",))[0]
+    kind = CHECK_TYPES.get(check_type or "")
+    return kind.level if kind else "FIELD"
 
 
 def write_dqd_json(path: Path, document: dict) -> Path:

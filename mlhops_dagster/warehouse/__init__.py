@@ -6,6 +6,8 @@ DuckDB and its tables are copied in or out with ``COPY`` (:mod:`.transfer`). Eve
 else (dbt, data-quality checks, monitoring tables) runs in the warehouse itself.
 """
 
+import duckdb
+
 from mlhops_dagster.warehouse.postgres import PostgresConnection, PostgresDsn
 from mlhops_dagster.warehouse.source import CdmSource, parse_cdm_source
 from mlhops_dagster.warehouse.transfer import (
@@ -14,7 +16,11 @@ from mlhops_dagster.warehouse.transfer import (
     write_frame,
 )
 
+Connection = duckdb.DuckDBPyConnection | PostgresConnection
+"""A warehouse connection: both answer ``execute(sql, params)`` with ``fetchall()`` and ``df()``."""
+
 __all__ = [
+    "Connection",
     "CdmSource",
     "PostgresConnection",
     "PostgresDsn",

@@ -53,10 +53,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlhops_dagster.ehr.generator import DEFECTS_MANIFEST, DefectSpec, generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
-from mlhops_dagster.quality.checks import CheckOutcome, checks_by_table, default_catalogue, run_table_checks
+from mlhops_dagster.quality.catalogue import CheckOutcome, checks_by_table, default_catalogue
 from mlhops_dagster.quality.plausibility import VALUE_RANGES
+from mlhops_dagster.quality.runner import run_table_checks
+from mlhops_dagster.synthetic import DEFECTS_MANIFEST, DefectSpec, generate_extract
 from tests.support.dbt_build import dbt_build
 
 TODAY = dt.date(2026, 1, 1)

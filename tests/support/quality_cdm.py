@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 import duckdb
 
-from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks
+from mlhops_dagster.quality.catalogue import checks_by_table, default_catalogue
 from mlhops_dagster.quality.elements import element_values_sql
+from mlhops_dagster.quality.runner import run_table_checks
 
 TODAY = dt.date(2026, 1, 1)
 CATALOGUE = checks_by_table(default_catalogue(TODAY))
@@ -63,6 +64,21 @@ CREATE TABLE omop.measurement AS SELECT * FROM (VALUES (1, 1, 3027018, 8541, 70.
     t(measurement_id, person_id, measurement_concept_id, unit_concept_id, value_as_number);
 CREATE TABLE omop.device_exposure (device_exposure_id BIGINT, person_id BIGINT, device_concept_id INTEGER);
 """
+
+
+def empty_cdm() -> duckdb.DuckDBPyConnection:
+    """person, visit_occurrence and measurement with a few columns and no rows: each test inserts what it counts."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA omop")
+    con.execute("CREATE TABLE omop.person (person_id BIGINT, year_of_birth INT, gender_concept_id INT)")
+    con.execute(
+        "CREATE TABLE omop.visit_occurrence (visit_occurrence_id BIGINT, visit_concept_id INT, "
+        "visit_start_date DATE, visit_end_date DATE)"
+    )
+    con.execute(
+        "CREATE TABLE omop.measurement (measurement_concept_id INT, unit_concept_id INT, value_as_number DOUBLE)"
+    )
+    return con
 
 
 def dqd_cdm() -> duckdb.DuckDBPyConnection:

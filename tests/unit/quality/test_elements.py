@@ -9,10 +9,11 @@ import pytest
 from mlhops_dagster.quality.elements import (
     CONCEPT_SET_ELEMENTS,
     MEASUREMENT_ELEMENTS,
+    concept_set_report,
     element,
     element_values_sql,
+    measurement_report,
     persist_summary,
-    report_markdown,
     summarise_concept_sets,
     summarise_measurement_elements,
 )
@@ -54,8 +55,9 @@ def test_summary_counts_every_rule_and_person() -> None:
     assert groups.loc["hypertension", "persons_pct"] == 50.0
     assert tuple(groups.loc["statin", ["rows", "persons", "concepts_seen"]]) == (2, 2, 2)
     assert groups.loc["obesity", "rows"] == 0
-    markdown = report_markdown(summarise_measurement_elements(con, "omop"), groups.reset_index())
-    assert markdown.index("| glucose |") < markdown.index("| creatinine |")  # most values set to NULL first
+    report = list(measurement_report(summarise_measurement_elements(con, "omop"))["element_id"])
+    assert report.index("glucose") < report.index("creatinine")  # most values set to NULL first
+    assert list(concept_set_report(groups.reset_index())["element_id"])[:2] == ["hypertension", "type2_diabetes"]
 
 
 def test_summary_is_kept_for_every_run() -> None:
