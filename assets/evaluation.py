@@ -8,33 +8,30 @@ from pathlib import Path
 import dagster as dg
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from assets.features import FEATURE_TABLE, cohort_features
+from assets.metadata import table
 from assets.training import FAMILIES
-from mlhops_dagster.features import LABEL_COLUMN, model_feature_columns
+from mlhops_dagster.features import LABEL_COLUMN
 from mlhops_dagster.features.task import DEFAULT_TASK
 from mlhops_dagster.modeling.evaluation import (
     EvaluationConfig,
-    age_band,
     evaluate_candidate,
+    global_feature_importance,
     roc_pr_calibration_png,
+    subgroup_attributes,
 )
-from mlhops_dagster.modeling.model_card import ModelCard, quality_summary, render_html, render_markdown, summary_line
-from mlhops_dagster.modeling.promotion import GatePolicy, decide
-from mlhops_dagster.modeling.registry import (
-    CHAMPION,
-    apply_gate,
-    champion_info,
-    load_model_by_alias,
-    load_run_model,
-    log_evaluation,
-    log_model_card,
-    model_input,
-    read_run_artifact,
-    register_best,
-    tracking_client,
+from mlhops_dagster.modeling.model_card import (
+    ModelCard,
+    cohort_facts,
+    quality_summary,
+    render_html,
+    render_markdown,
+    run_facts,
+    summary_line,
 )
+from mlhops_dagster.modeling.promotion import GatePolicy, champion_auroc, decide
+from mlhops_dagster.modeling.registry import CHAMPION, IMPORTANCE_TOP_K, model_input
 from mlhops_dagster.quality.report import fatal_failures, latest_results
 from resources import FeatureStoreResource, MlflowResource, OmopDbtResource, WarehouseResource
 
@@ -57,42 +54,17 @@ HEADLINE = (
     "n",
     "n_positive",
 )
-_SEX = {8507: "male", 8532: "female"}
-_RACE = {8527: "white", 8516: "black", 8515: "asian"}
-
-
-def subgroups(test: pd.DataFrame) -> pd.DataFrame:
-    """Sex, race, age band and site of each test row (the attributes fairness is reported over)."""
-    return pd.DataFrame(
-        {
-            "sex": test["gender_concept_id"].map(_SEX).fillna("other/unknown"),
-            "race": test["race_concept_id"].map(_RACE).fillna("other/unknown"),
-            "age_band": age_band(test["age_at_index"]).astype(str),
-            "site": test["care_site_id"].astype("string").fillna("unknown"),
-        }
-    ).reset_index(drop=True)
+SUBGROUP_TABLE = ("attribute", "group", "n", "status", "prevalence", "auroc", "auroc_ratio", "oe_ratio", "sensitivity")
+SUBGROUP_DESCRIPTIONS = {
+    "auroc_ratio": "group AUROC / overall AUROC (1 = parity)",
+    "oe_ratio": "observed / expected events",
+    "sensitivity": "at the operating threshold",
+}
+EVALUATION = EvaluationConfig()
 
 
 def _png_md(name: str, png: bytes) -> str:
     return f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
-
-
-def _subgroup_markdown(table: pd.DataFrame) -> str:
-    lines = [
-        "| attribute | group | n | status | prevalence | AUROC | AUROC ratio | O/E | sensitivity |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-
-    def f(value, digits=3):
-        return "-" if value is None or pd.isna(value) else f"{value:.{digits}f}"
-
-    for r in table.to_dict("records"):
-        lines.append(
-            f"| {r['attribute']} | {r['group']} | {r['n']} | {r['status']} | {f(r.get('prevalence'))} | "
-            f"{f(r.get('auroc'))} | {f(r.get('auroc_ratio'), 2)} | {f(r.get('oe_ratio'), 2)} | "
-            f"{f(r.get('sensitivity'))} |"
-        )
-    return "\n".join(lines)
 
 
 def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
@@ -107,7 +79,8 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
             "AUROC / AUPRC with bootstrap 95% CIs, Brier and scaled Brier, calibration (in the large, slope, "
             "E-avg/E90/E-max, ECE), sensitivity / specificity / PPV / NPV at the operating threshold and at the "
             "threshold reaching the target sensitivity, net benefit, subgroup metrics by sex, race, age band and "
-            "site with parity ratios; plots and tables logged to the candidate's MLflow run."
+            "site with parity ratios, global feature importance (TreeSHAP, standardised coefficients or permutation); "
+            "plots and tables logged to the candidate's MLflow run."
         ),
     )
     def _evaluate(
@@ -116,36 +89,46 @@ def build_evaluation_asset(family: str) -> dg.AssetsDefinition:
         feature_store: FeatureStoreResource,
         mlflow_tracking: MlflowResource,
     ) -> dg.Output[dict]:
+        registry = mlflow_tracking.registry()
         features = feature_store.read(FEATURE_TABLE)
         test = features[features["split"] == "test"].reset_index(drop=True)
-        model = load_run_model(mlflow_tracking.tracking_uri, candidate["run_id"])
+        model = registry.load_run_model(candidate["run_id"])
         y = test[LABEL_COLUMN].to_numpy()
         try:
-            scores = model.predict_proba(model_input(model, test))[:, 1]
+            X_test = model_input(model, test)
+            scores = model.predict_proba(X_test)[:, 1]
         except ValueError as err:  # the features were rebuilt with other columns since this candidate trained
             raise dg.Failure(description=f"Cannot evaluate the {family} candidate: {err}") from err
-        result = evaluate_candidate(y, scores, subgroups(test), EvaluationConfig())
+        result = evaluate_candidate(y, scores, subgroup_attributes(test), EVALUATION)
+        importance = global_feature_importance(model, X_test, y, seed=EVALUATION.seed)
         metrics = result.metrics
         combined = roc_pr_calibration_png(y, scores, title=f"{family} — test split")
-        log_evaluation(
-            mlflow_tracking.tracking_uri,
+        registry.log_evaluation(
             candidate["run_id"],
             {f"test_{k}": v for k, v in metrics.items()},
             combined,
             plots=result.plots,
             tables={"subgroups": result.subgroups, "net_benefit": result.net_benefit, "thresholds": result.thresholds},
         )
+        registry.log_feature_importance(candidate["run_id"], importance)
         plots = [_png_md("ROC, PR and calibration", combined)]
         if "net_benefit" in result.plots:
             plots.append(_png_md("net benefit", result.plots["net_benefit"]))
+        output = {
+            **candidate,
+            "metrics": metrics,
+            "subgroups": result.subgroups.to_dict("records"),
+            "feature_importance": importance.to_dict("records"),
+        }
         return dg.Output(
-            {**candidate, "metrics": metrics, "subgroups": result.subgroups.to_dict("records")},
+            output,
             metadata={
                 **{f"test_{k}": float(metrics[k]) for k in HEADLINE if k in metrics and np.isfinite(metrics[k])},
                 "mlflow_run_id": candidate["run_id"],
                 "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(candidate["run_id"])),
                 "plots": dg.MetadataValue.md("\n\n".join(plots)),
-                "subgroups": dg.MetadataValue.md(_subgroup_markdown(result.subgroups)),
+                "subgroups": table(result.subgroups, columns=SUBGROUP_TABLE, descriptions=SUBGROUP_DESCRIPTIONS),
+                "feature_importance": table(importance.head(IMPORTANCE_TOP_K)),
             },
         )
 
@@ -160,11 +143,6 @@ def _this_run(context: dg.AssetExecutionContext, evaluations: dict[str, dict]) -
     all of them when none was (registration re-materialised on its own)."""
     fresh = {k: e for k, e in evaluations.items() if e.get("dagster_run_id") == context.run.run_id}
     return fresh or evaluations
-
-
-def _date_range(frame: pd.DataFrame) -> tuple[str, str]:
-    dates = pd.to_datetime(frame["index_date"])
-    return (str(dates.min().date()), str(dates.max().date())) if len(dates) else ("–", "–")
 
 
 def _dbt_manifest_hash(path: Path) -> str:
@@ -212,13 +190,8 @@ def build_model_card(
     dbt_manifest: Path,
 ) -> ModelCard:
     """Collect the card's facts: the feature table, the registry run, the latest check results."""
-    run = tracking_client(mlflow_tracking.tracking_uri).get_run(best["run_id"])
-    train = features[features["split"] == "train"]
-    test = features[features["split"] == "test"]
-    groups = subgroups(train).drop(columns="site")
-    demographics = {c: {str(g): int(n) for g, n in groups[c].value_counts().sort_index().items()} for c in groups}
-    privacy = {k.removeprefix("privacy_"): v for k, v in run.data.metrics.items() if k.startswith("privacy_")}
-    params = {k: v for k, v in run.data.params.items() if not k.startswith("privacy_") and k != "family"}
+    registry = mlflow_tracking.registry()
+    run = registry.client.get_run(best["run_id"])
     with warehouse.connect() as con:
         quality = quality_summary(latest_results(con))
     task_name, task_description, task_definition = _task_facts(context)
@@ -226,25 +199,18 @@ def build_model_card(
         model_name=mlflow_tracking.model_name,
         version=version,
         family=best["family"],
-        params=params,
-        n_features=len(model_feature_columns(features)),
         task_name=task_name,
         task_description=task_description,
         task_definition=task_definition,
-        cohort_size=len(features),
-        positives=int(features[LABEL_COLUMN].sum()),
-        train_rows=len(train),
-        test_rows=len(test),
-        train_index_dates=_date_range(train),
-        test_index_dates=_date_range(test),
-        demographics=demographics,
+        **cohort_facts(features, LABEL_COLUMN),
+        **run_facts(run.data.params, run.data.metrics),
         metrics=best["metrics"],
         subgroups=best.get("subgroups", []),
+        feature_importance=best.get("feature_importance", []),
         max_subgroup_auroc_gap=_POLICY.max_subgroup_auroc_gap,
         data_quality=quality,
         extract_ids=_extract_ids(warehouse),
-        privacy=privacy or None,
-        calibration_png=read_run_artifact(mlflow_tracking.tracking_uri, best["run_id"], "plots/calibration.png"),
+        calibration_png=registry.read_artifact(best["run_id"], "plots/calibration.png"),
         lineage={
             "dagster_run_id": run.data.tags.get("dagster_run_id", ""),
             "dbt_manifest_hash": _dbt_manifest_hash(dbt_manifest),
@@ -274,19 +240,19 @@ def model_registration(
     dbt: OmopDbtResource,
     **evaluations: dict,
 ) -> dg.Output[dict]:
+    registry = mlflow_tracking.registry()
     competing = _this_run(context, evaluations)
     by_auroc = {e["run_id"]: float(e["metrics"]["auroc"]) for e in competing.values()}
-    result = register_best(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, by_auroc)
+    result = registry.register_best(by_auroc)
     best = next(e for e in competing.values() if e["run_id"] == result.run_id)
-    table = "\n".join(
-        ["| candidate | test AUROC (95% CI) | AUPRC | Brier | calibration slope |", "|---|---|---|---|---|"]
-        + [
-            f"| {e['family']} | {e['metrics']['auroc']:.3f} ({e['metrics']['auroc_ci_low']:.3f}–"
-            f"{e['metrics']['auroc_ci_high']:.3f}) | {e['metrics']['auprc']:.3f} | {e['metrics']['brier']:.4f} | "
-            f"{e['metrics'].get('calibration_slope', float('nan')):.2f} |"
-            for e in competing.values()
-        ]
-    )
+    candidates = [
+        {
+            "candidate": e["family"],
+            **{k: e["metrics"].get(k) for k in ("auroc", "auroc_ci_low", "auroc_ci_high", "auprc", "brier")},
+            "calibration_slope": e["metrics"].get("calibration_slope"),
+        }
+        for e in competing.values()
+    ]
     card = build_model_card(
         context,
         best,
@@ -297,14 +263,8 @@ def model_registration(
         Path(dbt.manifest_path),
     )
     card_md = render_markdown(card)
-    card_uri = log_model_card(
-        mlflow_tracking.tracking_uri,
-        mlflow_tracking.model_name,
-        str(result.version),
-        result.run_id,
-        card_md,
-        render_html(card, card_md),
-        summary_line(card),
+    card_uri = registry.log_model_card(
+        str(result.version), result.run_id, card_md, render_html(card, card_md), summary_line(card)
     )
     return dg.Output(
         {"version": str(result.version), "run_id": result.run_id, "family": best["family"], "metrics": best["metrics"]},
@@ -316,7 +276,9 @@ def model_registration(
             "best_test_auroc": float(best["metrics"]["auroc"]),
             "mlflow_run_id": result.run_id,
             "mlflow_run": dg.MetadataValue.url(mlflow_tracking.run_link(result.run_id)),
-            "candidates": dg.MetadataValue.md(table),
+            "candidates": table(
+                candidates, descriptions={"auroc": "test AUROC (95% CI: auroc_ci_low – auroc_ci_high)"}
+            ),
             "model_card": dg.MetadataValue.md(card_md),
             "model_card_html": dg.MetadataValue.url(card_uri),
         },
@@ -334,21 +296,6 @@ class PromotionConfig(dg.Config):
     calibration_slope_low: float = _POLICY.calibration_slope_bounds[0]
     calibration_slope_high: float = _POLICY.calibration_slope_bounds[1]
     require_data_quality: bool = _POLICY.require_data_quality
-
-
-def _champion_auroc(mlflow_tracking: MlflowResource, test: pd.DataFrame) -> tuple[str | None, float | None, str]:
-    """The champion's AUROC on the challenger's test window (re-scored), or its recorded one if it cannot score."""
-    try:
-        info = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION)
-    except LookupError:
-        return None, None, "no champion"
-    try:
-        model, _ = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION)
-        scores = model.predict_proba(model_input(model, test))[:, 1]
-        return info.version, float(roc_auc_score(test[LABEL_COLUMN], scores)), "re-scored on the same test window"
-    except (KeyError, ValueError) as err:  # a champion trained on other feature columns
-        recorded = info.metrics.get("test_auroc")
-        return info.version, recorded, f"champion could not score this window ({err}); its recorded test AUROC used"
 
 
 @dg.asset(
@@ -380,9 +327,10 @@ def model_promotion(
     mlflow_tracking: MlflowResource,
     warehouse: WarehouseResource,
 ):
+    registry = mlflow_tracking.registry()
     features = feature_store.read(FEATURE_TABLE)
     test = features[features["split"] == "test"].reset_index(drop=True)
-    champion_version, champion_auroc, note = _champion_auroc(mlflow_tracking, test)
+    champion = champion_auroc(registry, test, LABEL_COLUMN)
     with warehouse.connect() as con:
         dq = fatal_failures(latest_results(con))
     policy = GatePolicy(
@@ -399,18 +347,16 @@ def model_promotion(
             "calibration_slope": metrics.get("calibration_slope"),
             "worst_subgroup_auroc_gap": metrics.get("subgroup_worst_auroc_gap"),
         },
-        champion_version,
-        champion_auroc,
+        champion.version,
+        champion.auroc,
         dq,
         policy,
-        notes=(note,),
+        notes=(champion.note,),
     )
-    moved = apply_gate(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, decision)
+    moved = registry.apply_gate(decision)
     context.log.info(decision.summary)
     try:
-        champion_now: int | str = int(
-            champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, CHAMPION).version
-        )
+        champion_now: int | str = int(registry.champion_info(CHAMPION).version)
     except LookupError:  # the first version was rejected: nothing is served until a version passes
         champion_now = "none"
     yield dg.MaterializeResult(
@@ -420,7 +366,8 @@ def model_promotion(
             "champion_version": champion_now,
             "champion_moved": moved,
             "reasons": "; ".join(decision.reasons),
-            "gate": dg.MetadataValue.md(decision.markdown()),
+            "gate": table(decision.records()),
+            "notes": "\n".join(decision.notes),
         }
     )
     yield dg.AssetCheckResult(

@@ -8,10 +8,11 @@ import pandas as pd
 from pydantic import Field
 
 from assets.features import FEATURE_TABLE, cohort_features
+from assets.metadata import table
 from mlhops_dagster.features import LABEL_COLUMN, data_fingerprint, model_feature_columns
-from mlhops_dagster.modeling.registry import log_candidate
 from mlhops_dagster.modeling.search import SEARCH_GRIDS, SearchResult, hyperparameter_search
 from mlhops_dagster.modeling.trainers import (
+    FAMILIES,
     TrainedModel,
     train_dp_mlp,
     train_lightgbm,
@@ -135,14 +136,11 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
             "model_family": family,
             "training_preset": config.preset,
         }
-        run_id = log_candidate(
-            mlflow_tracking.tracking_uri,
-            mlflow_tracking.experiment,
+        run_id = mlflow_tracking.registry().log_candidate(
             trained,
             X_train,
             metrics={"train_rows": float(len(X_train)), "train_positives": float(y_train.sum())},
             tags=tags,
-            artifact_root=mlflow_tracking.artifact_root,
             search=search,
         )
         metadata: dict = {
@@ -159,7 +157,7 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
                     "search_trials": len(search.trials),
                     "search_best_val_auroc": search.best.val_auroc,
                     "search_validation_window": f"{search.validation_start.date()} – {search.validation_end.date()}",
-                    "search": dg.MetadataValue.md(_search_markdown(search)),
+                    "search": table(search.trial_records()),
                 }
             )
         if trained.privacy:
@@ -169,15 +167,4 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
     return _train
 
 
-def _search_markdown(search: SearchResult) -> str:
-    lines = ["| trial | params | validation AUROC |", "|---|---|---|"]
-    lines += [
-        f"| {t.number}{' (best)' if t is search.best else ''} | "
-        f"{', '.join(f'{k}={v}' for k, v in t.params.items())} | {t.val_auroc:.3f} |"
-        for t in search.trials
-    ]
-    return "\n".join(lines)
-
-
-FAMILIES = ("lightgbm", "logistic_regression", "dp_mlp")
 training_assets = [build_training_asset(f) for f in FAMILIES]

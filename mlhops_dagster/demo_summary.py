@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from mlhops_dagster.modeling.registry import tracking_client
+from mlhops_dagster.modeling.registry import ModelRegistry
 from mlhops_dagster.settings import Settings
 
 CDM_TABLES = (
@@ -49,8 +49,9 @@ def print_summary(settings: Settings, elapsed: float) -> None:
         ).fetchall()
     finally:
         con.close()
-    client = tracking_client(settings.mlflow_tracking_uri)
-    experiment = client.get_experiment_by_name(settings.model_name)
+    registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name, experiment=settings.model_name)
+    client = registry.client
+    experiment = client.get_experiment_by_name(registry.experiment)
     print("Candidates (test split; search trials are child runs, not listed):")
     if experiment is not None:
         runs = client.search_runs(

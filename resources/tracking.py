@@ -1,6 +1,13 @@
 """MLflow tracking and registry location."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import dagster as dg
+
+if TYPE_CHECKING:
+    from mlhops_dagster.modeling.registry import ModelRegistry
 
 
 class MlflowResource(dg.ConfigurableResource):
@@ -12,9 +19,13 @@ class MlflowResource(dg.ConfigurableResource):
     model_name: str = "readmission_30d"
     ui_url: str = "http://127.0.0.1:5000"
 
+    def registry(self) -> ModelRegistry:
+        """The registered model and its experiment on this store: what the assets log, load and promote through."""
+        from mlhops_dagster.modeling.registry import ModelRegistry
+
+        return ModelRegistry(self.tracking_uri, self.model_name, self.experiment, artifact_root=self.artifact_root)
+
     def run_link(self, run_id: str) -> str:
         """Where `make mlflow-ui` shows this run."""
-        from mlhops_dagster.modeling.registry import tracking_client
-
-        experiment_id = tracking_client(self.tracking_uri).get_run(run_id).info.experiment_id
+        experiment_id = self.registry().client.get_run(run_id).info.experiment_id
         return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"

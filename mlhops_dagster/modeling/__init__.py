@@ -1,20 +1,11 @@
-"""Model training, evaluation and MLflow registry for 30-day readmission prediction.
+"""Model training, evaluation and the MLflow registry for a prediction task's binary outcome.
 
-Heavy dependencies (lightgbm, torch, opacus, mlflow, matplotlib) are imported
+Heavy dependencies (lightgbm, torch, opacus, mlflow, matplotlib, statsmodels) are imported
 lazily inside the functions that use them, so importing this package is cheap.
 """
 
-from mlhops_dagster.modeling.evaluation import evaluate_binary, roc_pr_calibration_png
-from mlhops_dagster.modeling.registry import (
-    ModelVersionInfo,
-    RegistrationResult,
-    champion_info,
-    load_model_by_alias,
-    load_run_model,
-    log_candidate,
-    log_evaluation,
-    register_best,
-)
+from mlhops_dagster.modeling.evaluation import EvaluationConfig, evaluate_binary, evaluate_candidate
+from mlhops_dagster.modeling.registry import ModelRegistry, ModelVersionInfo, RegistrationResult
 from mlhops_dagster.modeling.trainers import (
     FAMILIES,
     DPMLPClassifier,
@@ -27,17 +18,13 @@ from mlhops_dagster.modeling.trainers import (
 __all__ = [
     "FAMILIES",
     "DPMLPClassifier",
+    "EvaluationConfig",
+    "ModelRegistry",
     "ModelVersionInfo",
     "RegistrationResult",
     "TrainedModel",
-    "champion_info",
     "evaluate_binary",
-    "load_model_by_alias",
-    "load_run_model",
-    "log_candidate",
-    "log_evaluation",
-    "register_best",
-    "roc_pr_calibration_png",
+    "evaluate_candidate",
     "train_dp_mlp",
     "train_lightgbm",
     "train_logistic_regression",

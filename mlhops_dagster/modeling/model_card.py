@@ -18,9 +18,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from markdown_it import MarkdownIt
 
-__all__ = ["ModelCard", "parity_gaps", "quality_summary", "render_html", "render_markdown", "summary_line"]
+from mlhops_dagster.features import model_feature_columns
+from mlhops_dagster.modeling.evaluation import IMPORTANCE_METHODS, demographics
+
+__all__ = [
+    "IMPORTANCE_ROWS",
+    "ModelCard",
+    "cohort_facts",
+    "index_date_range",
+    "parity_gaps",
+    "quality_summary",
+    "render_html",
+    "render_markdown",
+    "run_facts",
+    "summary_line",
+]
 
 DEFAULT_INTENDED_USE = (
     "Decision support: rank patients at discharge by their risk of the outcome so that a care team can offer "
@@ -48,6 +63,7 @@ POINT_METRICS = (
     ("Test positives", "n_positive"),
 )
 _COUNTS = frozenset({"n", "n_positive"})
+IMPORTANCE_ROWS = 15  # features listed in the card's importance section
 SECTIONS = (
     "Intended use",
     "Task definition",
@@ -56,6 +72,7 @@ SECTIONS = (
     "Performance",
     "Subgroups",
     "Calibration",
+    "Global feature importance",
     "Ethical considerations",
     "Privacy",
     "Data quality",
@@ -90,7 +107,41 @@ class ModelCard:
     extract_ids: list[str] = field(default_factory=list)
     privacy: Mapping[str, float] | None = None  # epsilon_spent, epsilon_target, delta, ... (DP models)
     calibration_png: bytes | None = None
+    feature_importance: list[Mapping[str, Any]] = field(default_factory=list)  # feature, importance, method; ranked
     intended_use: str = DEFAULT_INTENDED_USE
+
+
+def index_date_range(frame: pd.DataFrame) -> tuple[str, str]:
+    """First and last index date of the rows, as ISO dates ("–", "–" for no rows)."""
+    dates = pd.to_datetime(frame["index_date"])
+    return (str(dates.min().date()), str(dates.max().date())) if len(dates) else ("–", "–")
+
+
+def cohort_facts(features: pd.DataFrame, label: str) -> dict[str, Any]:
+    """The card's facts about the data, from the feature table (``split`` column "train" / "test", outcome ``label``):
+    input features, cohort size and positives, each split's rows and index dates, the training split's demographics."""
+    train = features[features["split"] == "train"]
+    test = features[features["split"] == "test"]
+    return {
+        "n_features": len(model_feature_columns(features)),
+        "cohort_size": len(features),
+        "positives": int(features[label].sum()),
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "train_index_dates": index_date_range(train),
+        "test_index_dates": index_date_range(test),
+        "demographics": demographics(train),
+    }
+
+
+def run_facts(params: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any]:
+    """The card's facts about the training run: its hyper-parameters (without the family and the ``privacy_*`` ones)
+    and the DP privacy accounting from its ``privacy_*`` metrics (None for a model trained without DP)."""
+    privacy = {k.removeprefix("privacy_"): v for k, v in metrics.items() if k.startswith("privacy_")}
+    return {
+        "params": {k: v for k, v in params.items() if not k.startswith("privacy_") and k != "family"},
+        "privacy": privacy or None,
+    }
 
 
 def quality_summary(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -98,7 +149,7 @@ def quality_summary(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     (``results``: :func:`mlhops_dagster.quality.report.latest_results` rows)."""
     from mlhops_dagster.quality.report import fatal_failures
 
-    rows = list(results)
+    rows = [dict(r) for r in results]
     counts: dict[str, int] = {}
     for row in rows:
         counts[str(row.get("status"))] = counts.get(str(row.get("status")), 0) + 1
@@ -180,7 +231,6 @@ def summary_line(card: ModelCard) -> str:
 
 def render_markdown(card: ModelCard) -> str:
     """The card as markdown (sections in :data:`SECTIONS` order)."""
-    m = card.metrics
     out = [
         f"# Model card: {_cell(card.model_name)} version {_cell(card.version)}",
         "",
@@ -191,9 +241,26 @@ def render_markdown(card: ModelCard) -> str:
         card.intended_use,
         "",
     ]
+    for section in (
+        _task_section,
+        _training_data_section,
+        _model_details_section,
+        _performance_section,
+        _subgroups_section,
+        _calibration_section,
+        _importance_section,
+        _ethics_section,
+        _privacy_section,
+        _data_quality_section,
+    ):
+        out += section(card)
+    out += ["## Lineage", ""]
+    out += _table(["field", "value"], [(k, v or "–") for k, v in card.lineage.items()])
+    return "\n".join(out)
 
-    out += ["## Task definition", ""]
-    out += _table(
+
+def _task_section(card: ModelCard) -> list[str]:
+    return ["## Task definition", ""] + _table(
         ["field", "value"],
         [
             ("task", card.task_name),
@@ -202,7 +269,9 @@ def render_markdown(card: ModelCard) -> str:
         ],
     )
 
-    out += ["## Training data", ""]
+
+def _training_data_section(card: ModelCard) -> list[str]:
+    out = ["## Training data", ""]
     positives_rate = card.positives / card.cohort_size if card.cohort_size else float("nan")
     out += _table(
         ["field", "value"],
@@ -230,12 +299,18 @@ def render_markdown(card: ModelCard) -> str:
                 for group, count in groups.items()
             ],
         )
+    return out
 
-    out += ["## Model details", ""]
+
+def _model_details_section(card: ModelCard) -> list[str]:
+    out = ["## Model details", ""]
     out += _table(["field", "value"], [("family", card.family), ("input features", card.n_features)])
-    out += _table(["parameter", "value"], sorted((str(k), v) for k, v in card.params.items()))
+    return out + _table(["parameter", "value"], sorted((str(k), v) for k, v in card.params.items()))
 
-    out += [
+
+def _performance_section(card: ModelCard) -> list[str]:
+    m = card.metrics
+    out = [
         "## Performance",
         "",
         "On the held-out test split (later index dates than training); 95% bootstrap confidence intervals.",
@@ -248,48 +323,64 @@ def render_markdown(card: ModelCard) -> str:
             for label, key in HEADLINE_METRICS
         ],
     )
-    out += _table(
+    return out + _table(
         ["metric", "value"],
         [(label, _fmt(m.get(key), 0 if key in _COUNTS else 3)) for label, key in POINT_METRICS if key in m],
     )
 
-    out += ["## Subgroups", ""]
-    if card.subgroups:
-        out += _table(
-            ["attribute", "group", "n", "status", "prevalence", "AUROC", "AUROC ratio", "O/E", "sensitivity"],
-            [
-                (
-                    r.get("attribute"),
-                    r.get("group"),
-                    _fmt(r.get("n"), 0),
-                    r.get("status"),
-                    _fmt(r.get("prevalence")),
-                    _fmt(r.get("auroc")),
-                    _fmt(r.get("auroc_ratio"), 2),
-                    _fmt(r.get("oe_ratio"), 2),
-                    _fmt(r.get("sensitivity")),
-                )
-                for r in card.subgroups
-            ],
-        )
-    else:
-        out += ["No subgroup metrics were computed.", ""]
 
-    out += ["## Calibration", ""]
-    if card.calibration_png:
-        encoded = base64.b64encode(card.calibration_png).decode()
-        out += [f"![calibration plot (test split)](data:image/png;base64,{encoded})", ""]
-    else:
-        out += ["No calibration plot was recorded.", ""]
+def _subgroups_section(card: ModelCard) -> list[str]:
+    if not card.subgroups:
+        return ["## Subgroups", "", "No subgroup metrics were computed.", ""]
+    return ["## Subgroups", ""] + _table(
+        ["attribute", "group", "n", "status", "prevalence", "AUROC", "AUROC ratio", "O/E", "sensitivity"],
+        [
+            (
+                r.get("attribute"),
+                r.get("group"),
+                _fmt(r.get("n"), 0),
+                r.get("status"),
+                _fmt(r.get("prevalence")),
+                _fmt(r.get("auroc")),
+                _fmt(r.get("auroc_ratio"), 2),
+                _fmt(r.get("oe_ratio"), 2),
+                _fmt(r.get("sensitivity")),
+            )
+            for r in card.subgroups
+        ],
+    )
 
-    out += [
+
+def _calibration_section(card: ModelCard) -> list[str]:
+    if not card.calibration_png:
+        return ["## Calibration", "", "No calibration plot was recorded.", ""]
+    encoded = base64.b64encode(card.calibration_png).decode()
+    return ["## Calibration", "", f"![calibration plot (test split)](data:image/png;base64,{encoded})", ""]
+
+
+def _importance_section(card: ModelCard) -> list[str]:
+    """The top features by global importance, and what the importance measures for this model family."""
+    out = ["## Global feature importance", ""]
+    if not card.feature_importance:
+        return out + ["Global feature importance was not computed for this model.", ""]
+    methods = list(dict.fromkeys(str(r.get("method", "")) for r in card.feature_importance))
+    described = "; ".join(IMPORTANCE_METHODS.get(m, m) for m in methods)
+    shown = card.feature_importance[:IMPORTANCE_ROWS]
+    out += [f"Top {len(shown)} of {len(card.feature_importance)} features by {described}:", ""]
+    return out + _table(
+        ["rank", "feature", "importance"],
+        [(rank, r.get("feature"), _fmt(r.get("importance"), 4)) for rank, r in enumerate(shown, start=1)],
+    )
+
+
+def _ethics_section(card: ModelCard) -> list[str]:
+    out = [
         "## Ethical considerations",
         "",
         f"Parity over the subgroups above; an AUROC gap above the promotion gate's limit "
         f"({card.max_subgroup_auroc_gap}) is flagged and blocks promotion.",
         "",
     ]
-    gaps = parity_gaps(card.subgroups, card.max_subgroup_auroc_gap)
     out += _table(
         [
             "attribute",
@@ -314,16 +405,18 @@ def render_markdown(card: ModelCard) -> str:
                 if g["auroc_gap"] is not None
                 else "too few rows to compare",
             )
-            for g in gaps
+            for g in parity_gaps(card.subgroups, card.max_subgroup_auroc_gap)
         ],
     )
-    out += [
+    return out + [
         'Groups below the minimum size are listed as "too small" above and are not compared; a model that '
         "looks fair here can still be unfair to them.",
         "",
     ]
 
-    out += ["## Privacy", ""]
+
+def _privacy_section(card: ModelCard) -> list[str]:
+    out = ["## Privacy", ""]
     if card.privacy:
         out += [
             f"Trained with DP-SGD (Opacus): ε = {_fmt(card.privacy.get('epsilon_spent'), 2)} spent "
@@ -333,14 +426,16 @@ def render_markdown(card: ModelCard) -> str:
         ]
     else:
         out += ["Not trained with differential privacy (no ε guarantee for the weights).", ""]
-    out += [
+    return out + [
         "Patient ids are keyed pseudonyms (HMAC) assigned at ingest; names, addresses, SSNs and other direct "
         "identifiers are dropped before the warehouse and never reach features, models or MLflow.",
         "",
     ]
 
+
+def _data_quality_section(card: ModelCard) -> list[str]:
     dq = card.data_quality
-    out += [
+    out = [
         "## Data quality",
         "",
         f"Latest results of the {dq.get('total', 0)} data-quality checks on the training data:",
@@ -348,16 +443,12 @@ def render_markdown(card: ModelCard) -> str:
     ]
     out += _table(["status", "checks"], list(dict(dq.get("by_status", {})).items()))
     fatal = list(dq.get("fatal_failed", []))
-    out += [
+    return out + [
         ("Fatal (ERROR-severity) checks failed: " + ", ".join(_cell(f) for f in fatal))
         if fatal
         else "No fatal (ERROR-severity) check failed.",
         "",
     ]
-
-    out += ["## Lineage", ""]
-    out += _table(["field", "value"], [(k, v or "–") for k, v in card.lineage.items()])
-    return "\n".join(out)
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, TypeGuard
+
+from sklearn.metrics import roc_auc_score
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlhops_dagster.modeling.registry import ModelRegistry
 
 
 @dataclass(frozen=True)
@@ -56,13 +64,45 @@ class GateDecision:
         verdict = "promote" if self.promote else "reject"
         return f"{verdict} version {self.challenger_version}: " + "; ".join(self.reasons)
 
-    def markdown(self) -> str:
-        lines = ["| rule | passed | detail |", "|---|---|---|"]
-        lines += [f"| {r.name} | {'yes' if r.passed else '**no**'} | {r.detail} |" for r in self.rules]
-        return "\n".join(lines + [f"\n{n}" for n in self.notes])
+    def records(self) -> list[dict[str, str | bool]]:
+        """One record per rule (rule, passed, detail), in the order the gate applied them, for tables."""
+        return [{"rule": r.name, "passed": r.passed, "detail": r.detail} for r in self.rules]
 
 
-def _finite(value: float | None) -> bool:
+class ChampionScore(NamedTuple):
+    """The champion the challenger is compared with: its version, its AUROC on the window, how that was obtained."""
+
+    version: str | None
+    auroc: float | None
+    note: str
+
+
+def champion_auroc(registry: ModelRegistry, window: pd.DataFrame, label: str) -> ChampionScore:
+    """The champion's AUROC on the challenger's test window (re-scored), or its recorded one if it cannot score.
+
+    Why: the gate compares like with like; a champion fitted on other feature columns cannot score the
+    current table, so its recorded test AUROC stands in, and the note says so.
+    """
+    from mlhops_dagster.modeling.registry import CHAMPION, model_input
+
+    try:
+        info = registry.champion_info(CHAMPION)
+    except LookupError:
+        return ChampionScore(None, None, "no champion")
+    try:
+        model, _ = registry.load_model_by_alias(CHAMPION)
+        scores = model.predict_proba(model_input(model, window))[:, 1]
+        return ChampionScore(
+            info.version, float(roc_auc_score(window[label], scores)), "re-scored on the same test window"
+        )
+    except (KeyError, ValueError) as err:  # a champion trained on other feature columns
+        recorded = info.metrics.get("test_auroc")
+        return ChampionScore(
+            info.version, recorded, f"champion could not score this window ({err}); its recorded test AUROC used"
+        )
+
+
+def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(float(value))
 
 

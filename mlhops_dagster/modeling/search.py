@@ -13,6 +13,8 @@ it, so a search is reproducible for a seed. Ties in validation AUROC go to the e
 from __future__ import annotations
 
 import itertools
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,8 @@ from sklearn.metrics import roc_auc_score
 from mlhops_dagster.modeling.trainers import TrainedModel, train_lightgbm, train_logistic_regression
 
 __all__ = ["SEARCH_GRIDS", "SearchResult", "Trial", "hyperparameter_search", "temporal_validation_mask"]
+
+logger = logging.getLogger(__name__)
 
 SEARCH_GRIDS: dict[str, list[dict[str, Any]]] = {
     "lightgbm": [
@@ -67,6 +71,13 @@ class SearchResult:
             "search_validation_end": str(self.validation_end.date()),
             "search_validation_rows": str(self.n_validation),
         }
+
+    def trial_records(self) -> list[dict[str, Any]]:
+        """One record per trial (number, whether it is the best, its parameters, validation AUROC), for tables."""
+        return [
+            {"trial": t.number, "best": t.number == self.best.number, **t.params, "validation_auroc": t.val_auroc}
+            for t in self.trials
+        ]
 
 
 def temporal_validation_mask(index_dates: pd.Series, fraction: float = 0.2) -> np.ndarray:
@@ -117,11 +128,22 @@ def hyperparameter_search(
     X_fit, y_fit = X[~validation], y_arr[~validation]
     X_val, y_val = X[validation], y_arr[validation]
     trials = []
-    for number, point in enumerate(_trial_params(family, max_trials, seed)):
+    points = _trial_params(family, max_trials, seed)
+    for number, point in enumerate(points):
+        started = time.perf_counter()
         params = {**(base_params or {}), **point}
         model = _FIT[family](X_fit, y_fit, seed=seed, **params)
         auroc = float(roc_auc_score(y_val, model.estimator.predict_proba(X_val)[:, 1]))
         trials.append(Trial(number, params, auroc))
+        logger.info(
+            "%s search trial %d/%d %s: validation AUROC %.4f in %.1fs",
+            family,
+            number + 1,
+            len(points),
+            params,
+            auroc,
+            time.perf_counter() - started,
+        )
     best = max(trials, key=lambda t: (t.val_auroc, -t.number))
     dates = pd.to_datetime(pd.Series(index_dates)).to_numpy()[validation]
     return SearchResult(

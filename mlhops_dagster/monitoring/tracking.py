@@ -5,23 +5,26 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlhops_dagster.modeling.registry import ensure_experiment, tracking_client
 from mlhops_dagster.monitoring.drift import DriftResult
+
+if TYPE_CHECKING:
+    from mlhops_dagster.modeling.registry import ModelRegistry
 
 
 def log_drift_run(
-    tracking_uri: str,
+    registry: ModelRegistry,
     experiment: str,
-    artifact_root: str,
     extract_id: str,
     champion_version: str,
     result: DriftResult,
     ui_url: str,
 ) -> tuple[str, str]:
-    """One MLflow run per drift report: share drifted, per-feature scores and PSI, and the Evidently HTML."""
-    client = tracking_client(tracking_uri)
-    experiment_id = ensure_experiment(client, experiment, artifact_root)
+    """One MLflow run per drift report in ``experiment`` of the registry's store (created under its artifact
+    root if missing): share drifted, per-feature scores and PSI, and the Evidently HTML."""
+    client = registry.client
+    experiment_id = registry.ensure_experiment(experiment)
     run = client.create_run(
         experiment_id,
         run_name=f"drift-{extract_id}",

@@ -12,7 +12,7 @@ import pytest
 
 from mlhops_dagster.modeling.evaluation import EvaluationConfig, evaluate_candidate
 from mlhops_dagster.modeling.trainers import TrainedModel, train_dp_mlp, train_lightgbm, train_logistic_regression
-from tests.unit.modeling.test_modeling import make_data
+from tests.unit.modeling.synthetic import make_data
 
 CONFIG = EvaluationConfig(n_bootstrap=50, make_plots=False, min_subgroup_size=50)
 

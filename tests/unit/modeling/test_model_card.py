@@ -197,3 +197,47 @@ def test_html_is_rendered_and_escapes_text() -> None:
     assert page.startswith("<!doctype html>") and "<table>" in page and "<h2>Privacy</h2>" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<td>a|b</td>" in page
+
+
+def test_importance_section_lists_the_top_features_and_the_method() -> None:
+    ranked = [
+        {"feature": f"feat_{i:02d}", "importance": 0.5 - i / 100, "method": "mean_abs_tree_shap"} for i in range(20)
+    ]
+    text = render_markdown(card(feature_importance=ranked))
+    section = text[text.index("## Global feature importance") : text.index("## Ethical considerations")]
+    assert "Top 15 of 20 features by mean |SHAP value| over the test rows" in section
+    assert "| 1 | feat_00 | 0.5000 |" in section and "| 15 | feat_14 | 0.3600 |" in section
+    assert "feat_15" not in section
+    assert "permutation" in render_markdown(
+        card(feature_importance=[{"feature": "age", "importance": 0.02, "method": "permutation_auroc_drop"}])
+    )
+    assert "was not computed" in render_markdown(card(feature_importance=[]))
+
+
+def test_cohort_and_run_facts_from_the_feature_table_and_the_run() -> None:
+    import pandas as pd
+
+    from mlhops_dagster.modeling.model_card import cohort_facts, index_date_range, run_facts
+
+    features = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3, 4],
+            "visit_occurrence_id": [10, 20, 30, 40],
+            "index_date": pd.to_datetime(["2019-01-02", "2019-05-01", "2020-02-03", "2020-03-04"]),
+            "split": ["train", "train", "test", "test"],
+            "gender_concept_id": [8507, 8532, 8532, 8507],
+            "race_concept_id": [8527, 8527, 8516, 0],
+            "age_at_index": [30, 70, 50, 90],
+            "care_site_id": [1, 1, 2, 2],
+            "readmitted_30d": [0, 1, 1, 0],
+        }
+    )
+    facts = cohort_facts(features, "readmitted_30d")
+    assert (facts["cohort_size"], facts["positives"], facts["train_rows"], facts["test_rows"]) == (4, 2, 2, 2)
+    assert facts["train_index_dates"] == ("2019-01-02", "2019-05-01")
+    assert facts["test_index_dates"] == ("2020-02-03", "2020-03-04")
+    assert facts["demographics"]["sex"] == {"female": 1, "male": 1}  # the training split only
+    assert index_date_range(features.iloc[:0]) == ("–", "–")
+    facts = run_facts({"family": "dp_mlp", "lr": "0.01", "privacy_delta": "1e-05"}, {"privacy_epsilon_spent": 2.9})
+    assert facts == {"params": {"lr": "0.01"}, "privacy": {"epsilon_spent": 2.9}}
+    assert run_facts({"C": "1.0"}, {"test_auroc": 0.7})["privacy"] is None

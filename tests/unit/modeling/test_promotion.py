@@ -1,13 +1,16 @@
-"""Promotion gate decisions and champion rollback on a real MLflow registry (sqlite store)."""
+"""Promotion gate decisions, their table records, and the champion's AUROC on the challenger's window."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+from sklearn.metrics import roc_auc_score
 
-from mlhops_dagster.cli import main as mlhops
-from mlhops_dagster.modeling.promotion import GatePolicy, decide
+from mlhops_dagster.modeling.promotion import GatePolicy, champion_auroc, decide
+from mlhops_dagster.modeling.registry import ModelRegistry
+from mlhops_dagster.modeling.trainers import train_logistic_regression
+from tests.unit.modeling.synthetic import make_data
 
 GOOD = {"auroc": 0.80, "calibration_slope": 1.02, "worst_subgroup_auroc_gap": 0.04}
 
@@ -58,39 +61,29 @@ def test_edge_cases_first_champion_undefined_metrics_and_bad_policy() -> None:
         GatePolicy(calibration_slope_bounds=(1.1, 1.3))
 
 
-def test_gate_moves_champion_and_rollback_walks_it_back(tmp_path, monkeypatch, capsys) -> None:
-    from mlflow import MlflowClient
+def test_records_list_every_rule_in_order() -> None:
+    decision = decide("2", {**GOOD, "calibration_slope": 0.6}, "1", 0.80, [], notes=("re-scored",))
+    assert decision.records() == [{"rule": r.name, "passed": r.passed, "detail": r.detail} for r in decision.rules]
+    assert [r["rule"] for r in decision.records()] == ["performance", "fairness", "calibration", "data_quality"]
+    assert [r["passed"] for r in decision.records()] == [True, True, False, True]
 
-    from mlhops_dagster.modeling.registry import apply_gate, rollback_champion
 
-    data_dir = tmp_path.resolve() / "data"
-    (data_dir / "mlflow").mkdir(parents=True)
-    monkeypatch.setenv("MLHOPS_DATA_DIR", str(data_dir))  # `mlhops rollback` finds the store from the settings
-    uri = f"sqlite:///{data_dir / 'mlflow' / 'mlflow.db'}"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.create_registered_model("m")
-    for _ in range(3):  # versions without a model artifact: the registry logic is what is under test
-        client.create_model_version("m", source=str(tmp_path))
+def test_champion_auroc_rescores_or_falls_back_to_the_recorded_value(tmp_path) -> None:
+    X, y = make_data(n=400, p=6, seed=3)
+    window, window_y = make_data(n=300, p=6, seed=4)
+    window = window.assign(readmitted_30d=window_y)
+    registry = ModelRegistry(f"sqlite:///{tmp_path}/mlflow.db", "m", "exp", artifact_root=str(tmp_path / "a"))
+    assert champion_auroc(registry, window, "readmitted_30d") == (None, None, "no champion")
 
-    def champion() -> str:
-        return str(client.get_model_version_by_alias("m", "champion").version)
+    trained = train_logistic_regression(X, y)
+    run_id = registry.log_candidate(trained, X, metrics={}, tags={})
+    registry.log_evaluation(run_id, {"test_auroc": 0.61})
+    registry.register_best({run_id: 0.61})
+    registry.apply_gate(decide("1", GOOD, None, None, []))
+    version, auroc, note = champion_auroc(registry, window, "readmitted_30d")
+    expected = roc_auc_score(window_y, trained.estimator.predict_proba(window.drop(columns="readmitted_30d"))[:, 1])
+    assert (version, note) == ("1", "re-scored on the same test window") and auroc == pytest.approx(expected)
 
-    assert apply_gate(uri, "m", decide("1", GOOD, None, None, [])) and champion() == "1"
-    assert apply_gate(uri, "m", decide("2", GOOD, "1", 0.80, [])) and champion() == "2"
-    rejected = decide("3", {**GOOD, "auroc": 0.70}, "2", 0.80, [])
-    assert not apply_gate(uri, "m", rejected) and champion() == "2"
-    tags = client.get_model_version("m", "3").tags
-    assert tags["gate_decision"] == "reject" and tags["gate_reasons"].startswith("performance:")
-    assert client.get_model_version("m", "2").tags["gate_decision"] == "promote"
-
-    assert rollback_champion(uri, "m").message == "m: champion moved from version 2 back to 1"
-    assert champion() == "1" and "returned to version 1" in client.get_model_version("m", "2").tags["rolled_back"]
-    with pytest.raises(LookupError, match="first champion"):
-        rollback_champion(uri, "m")
-
-    # the command says what it did, and fails with a plain message when it cannot
-    assert apply_gate(uri, "m", decide("3", GOOD, "1", 0.80, [])) and champion() == "3"
-    assert mlhops(["rollback", "--model", "m"]) == 0
-    assert "champion moved from version 3 back to 1" in capsys.readouterr().out and champion() == "1"
-    assert mlhops(["rollback", "--model", "nope"]) == 1
-    assert "has no champion" in capsys.readouterr().err
+    other_columns = window.rename(columns={"feat_02": "feat_new"})  # the champion's column is gone
+    version, auroc, note = champion_auroc(registry, other_columns, "readmitted_30d")
+    assert (version, auroc) == ("1", 0.61) and "recorded test AUROC used" in note and "feat_02" in note

@@ -8,11 +8,11 @@ import pytest
 from mlflow import MlflowClient
 from sklearn.metrics import roc_auc_score
 
-from mlhops_dagster.features.readmission import LABEL_COLUMN
-from mlhops_dagster.modeling.registry import log_candidate
+from mlhops_dagster.features import LABEL_COLUMN
+from mlhops_dagster.modeling.registry import ModelRegistry
 from mlhops_dagster.modeling.search import SEARCH_GRIDS, hyperparameter_search, temporal_validation_mask
 from mlhops_dagster.modeling.trainers import train_lightgbm, train_logistic_regression
-from tests.unit.modeling.test_modeling import make_data
+from tests.unit.modeling.synthetic import make_data
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +74,8 @@ def test_trials_are_child_runs_of_the_candidate_run(tmp_path, train) -> None:
     search = hyperparameter_search("lightgbm", X, y, dates, max_trials=3)
     trained = train_lightgbm(X, y, **search.best.params)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    parent = log_candidate(
-        uri,
-        "search_test",
-        trained,
-        X,
-        metrics={},
-        tags={"dagster_run_id": "r"},
-        artifact_root=str(tmp_path / "artifacts"),
-        search=search,
-    )
+    registry = ModelRegistry(uri, "m", "search_test", artifact_root=str(tmp_path / "artifacts"))
+    parent = registry.log_candidate(trained, X, metrics={}, tags={"dagster_run_id": "r"}, search=search)
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("search_test").experiment_id
     children = client.search_runs([experiment], filter_string=f"tags.mlflow.parentRunId = '{parent}'")
@@ -98,3 +90,17 @@ def test_trials_are_child_runs_of_the_candidate_run(tmp_path, train) -> None:
         assert run.data.params[key] == str(value)  # the refit on the whole training split used them
     assert run.data.params["search_validation_end"] == str(dates.max().date())
     assert np.isfinite(trained.estimator.predict_proba(X)).all()
+
+
+def test_each_trial_is_logged_and_tabulated(train, caplog) -> None:
+    X, y, dates = train
+    with caplog.at_level("INFO", logger="mlhops_dagster.modeling.search"):
+        result = hyperparameter_search("logistic_regression", X, y, dates, max_trials=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "mlhops_dagster.modeling.search"]
+    assert len(lines) == 2 and lines[0].startswith("logistic_regression search trial 1/2 {")
+    assert all("validation AUROC" in line and line.endswith("s") for line in lines)
+    records = result.trial_records()
+    assert [r["trial"] for r in records] == [0, 1] and sum(r["best"] for r in records) == 1
+    assert {k for k in records[0] if k not in ("trial", "best", "validation_auroc")} == {"penalty", "C"}
+    best = next(r for r in records if r["best"])
+    assert best["validation_auroc"] == result.best.val_auroc and best["C"] == result.best.params["C"]
