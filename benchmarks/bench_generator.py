@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
+from mlhops_dagster.synthetic import DRIFT_PRESETS, generate_extract
 
 
 def main() -> None:

@@ -65,13 +65,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mlhops_dagster.ehr.contract import FILES  # noqa: E402
-from mlhops_dagster.ehr.generator import generate_extract  # noqa: E402
 from mlhops_dagster.ehr.ingest import ingest_extract  # noqa: E402
-from mlhops_dagster.features.readmission import build_readmission_features  # noqa: E402
+from mlhops_dagster.features import build_cohort_features  # noqa: E402
 from mlhops_dagster.omop.reconciliation import reconcile  # noqa: E402
-from mlhops_dagster.quality.checks import checks_by_table, default_catalogue, run_table_checks  # noqa: E402
+from mlhops_dagster.quality.catalogue import checks_by_table, default_catalogue  # noqa: E402
 from mlhops_dagster.quality.elements import summarise_concept_sets, summarise_measurement_elements  # noqa: E402
+from mlhops_dagster.quality.runner import run_table_checks  # noqa: E402
 from mlhops_dagster.settings import load_settings  # noqa: E402
+from mlhops_dagster.synthetic import generate_extract  # noqa: E402
 
 
 def _timed(fn):
@@ -307,7 +308,7 @@ def main() -> None:
         report["data_elements_s"], _ = _timed(
             lambda: (summarise_measurement_elements(con, "omop"), summarise_concept_sets(con, "omop"))
         )
-        report["features_s"], features = _timed(lambda: build_readmission_features(con))
+        report["features_s"], features = _timed(lambda: build_cohort_features(con))
         report["cohort_rows"] = len(features)
         report["omop_rows"] = {
             t: con.execute(f"SELECT count(*) FROM omop.{t}").fetchall()[0][0]

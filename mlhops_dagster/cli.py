@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _date(value: str) -> dt.date:
 def parse_defects(text: str | None, default_rate: float) -> list:
     """``kind[,kind]`` or ``kind:rate[,kind:rate]`` (mixed is fine) -> ``DefectSpec`` list;
     a kind without a rate gets ``default_rate``. Raises ValueError naming a bad item."""
-    from mlhops_dagster.ehr.generator import DefectSpec
+    from mlhops_dagster.synthetic import DefectSpec
 
     specs = []
     for item in (text or "").split(","):
@@ -35,9 +36,17 @@ def parse_defects(text: str | None, default_rate: float) -> list:
     return specs
 
 
-def _generate(args: argparse.Namespace) -> int:
-    from mlhops_dagster.ehr.generator import DEFECTS_MANIFEST, DRIFT_PRESETS, generate_extract
+def _show_progress() -> None:
+    """Print the package's INFO progress on stderr (stdout stays the JSON summary); other
+    libraries keep their WARNING default. Done when a command runs, never at import."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mlhops_dagster").setLevel(logging.INFO)
 
+
+def _generate(args: argparse.Namespace) -> int:
+    from mlhops_dagster.synthetic import DEFECTS_MANIFEST, DRIFT_PRESETS, generate_extract
+
+    _show_progress()
     if args.start >= args.end:
         print(f"error: --start {args.start} must be before --end {args.end}", file=sys.stderr)
         return 2
@@ -71,12 +80,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from mlhops_dagster.modeling.registry import rollback_champion
+    from mlhops_dagster.modeling.registry import ModelRegistry
     from mlhops_dagster.settings import load_settings
 
     settings = load_settings()
+    registry = ModelRegistry(settings.mlflow_tracking_uri, args.model or settings.model_name, settings.model_name)
     try:
-        result = rollback_champion(settings.mlflow_tracking_uri, args.model or settings.model_name)
+        result = registry.rollback()
     except LookupError as err:
         print(f"mlhops rollback: {err}", file=sys.stderr)
         return 1
@@ -85,7 +95,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mlhops_dagster.ehr.generator import DEFECT_INJECTORS, DRIFT_PRESETS
+    from mlhops_dagster.synthetic import DEFECT_INJECTORS, DRIFT_PRESETS
 
     parser = argparse.ArgumentParser(prog="mlhops", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -64,8 +64,8 @@ def run_demo(patients: int = 2000) -> int:
 
     from mlhops_dagster.definitions import build_definitions
     from mlhops_dagster.demo_summary import print_summary
-    from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
     from mlhops_dagster.ehr.ingest import is_complete_extract
+    from mlhops_dagster.synthetic import DRIFT_PRESETS, generate_extract
 
     started = time.perf_counter()
     if not settings.pseudonym_key:

@@ -1,1 +1,1 @@
-"""Raw EHR extracts: the Synthea CSV contract, the ingest logic and the synthetic generator."""
+"""Raw EHR extracts: the Synthea CSV contract and the ingest logic (the synthetic generator is :mod:`mlhops_dagster.synthetic`)."""

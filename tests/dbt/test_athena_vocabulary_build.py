@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION, DefectSpec, generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.omop.vocabulary import load_athena_vocabulary
+from mlhops_dagster.synthetic import UNMAPPED_CONDITION, DefectSpec, generate_extract
 from tests.support.athena_download import PNEUMONIA_CONCEPT, write_athena_directory
 from tests.support.dbt_build import dbt_build
 

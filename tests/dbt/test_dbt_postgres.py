@@ -19,9 +19,9 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.omop.reconciliation import reconcile
+from mlhops_dagster.synthetic import generate_extract
 from mlhops_dagster.warehouse import PostgresConnection, copy_duckdb_to_postgres
 from tests.support.dbt_build import dbt_build
 from tests.support.postgres_db import admin_connection

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.settings import Settings
+from mlhops_dagster.synthetic import generate_extract
 from mlhops_dagster.warehouse import PostgresDsn, copy_duckdb_to_postgres
 from resources.dbt_project import dbt_profile_env
 from tests.support.dbt_build import dbt_build

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.ehr.ingest import ingest_extract
 from mlhops_dagster.omop.reconciliation import CLINICAL_SOURCES, EVENT_TABLES, reconcile
+from mlhops_dagster.synthetic import generate_extract
 from tests.support.dbt_build import dbt_build
 
 

@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 
 from mlhops_dagster.definitions import build_definitions
-from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.settings import Settings
+from mlhops_dagster.synthetic import generate_extract
 
 pytestmark = pytest.mark.integration
 

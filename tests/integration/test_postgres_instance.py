@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 
 from mlhops_dagster.definitions import build_definitions
-from mlhops_dagster.ehr.generator import generate_extract
 from mlhops_dagster.settings import PROJECT_ROOT, Settings
+from mlhops_dagster.synthetic import generate_extract
 from tests.support.postgres_db import PG, throwaway_database
 
 pytestmark = pytest.mark.postgres

@@ -15,8 +15,8 @@ import psycopg2
 import pytest
 
 from mlhops_dagster.definitions import build_definitions
-from mlhops_dagster.ehr.generator import DRIFT_PRESETS, generate_extract
 from mlhops_dagster.settings import Settings
+from mlhops_dagster.synthetic import DRIFT_PRESETS, generate_extract
 from mlhops_dagster.warehouse import PostgresDsn
 from tests.support.postgres_db import PG, throwaway_database
 

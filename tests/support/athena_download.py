@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION
 from mlhops_dagster.settings import DBT_PROJECT_DIR
+from mlhops_dagster.synthetic import UNMAPPED_CONDITION
 
 SEEDS = DBT_PROJECT_DIR / "seeds"
 PNEUMONIA_CONCEPT = 255848  # only the Athena directory knows the generator's "unmapped" SNOMED code

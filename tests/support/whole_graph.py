@@ -17,8 +17,8 @@ from typing import NamedTuple
 import dagster as dg
 
 from mlhops_dagster.definitions import build_definitions
-from mlhops_dagster.ehr.generator import DRIFT_PRESETS, DefectSpec, generate_extract
 from mlhops_dagster.settings import Settings
+from mlhops_dagster.synthetic import DRIFT_PRESETS, DefectSpec, generate_extract
 from tests.support.synthea_versions import to_exporter_version
 
 FIRST, SECOND = "ex_2016_2021", "ex_2022_2023"

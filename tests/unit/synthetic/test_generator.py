@@ -23,13 +23,13 @@ import pytest
 from mlhops_dagster.cli import main as mlhops_main
 from mlhops_dagster.cli import parse_defects
 from mlhops_dagster.ehr.contract import FILES, SUCCESS_MARKER
-from mlhops_dagster.ehr.generator import (
+from mlhops_dagster.ehr.ingest import ingest_extract
+from mlhops_dagster.synthetic import (
     DEFECT_INJECTORS,
     DRIFT_PRESETS,
     DefectSpec,
     generate_extract,
 )
-from mlhops_dagster.ehr.ingest import ingest_extract
 
 START, END = date(2016, 1, 1), date(2021, 12, 31)
 
