@@ -5,66 +5,59 @@ import datetime as dt
 from collections.abc import Callable
 
 import dagster as dg
-import pandas as pd
 
 from assets.evaluation import model_registration
 from assets.features import cohort_features
+from assets.metadata import table
 from assets.raw import extract_partitions
 from mlhops_dagster.features import model_feature_columns
 from mlhops_dagster.features.catalogue import monitored_features
-from mlhops_dagster.modeling.registry import champion_info, load_model_by_alias, model_input
-from mlhops_dagster.monitoring.drift import compute_drift
+from mlhops_dagster.modeling.registry import CHAMPION, model_input
+from mlhops_dagster.monitoring.drift import DriftResult, compute_drift, most_drifted
+from mlhops_dagster.monitoring.store import (
+    HIGH_RISK_THRESHOLD,
+    Connection,
+    batch_score_rows,
+    ensure_monitoring_tables,
+    extract_period,
+    record_drift_result,
+    score_summary,
+    training_reference,
+    window_rows,
+    write_batch_scores,
+)
 from mlhops_dagster.monitoring.tracking import log_drift_run
-from mlhops_dagster.warehouse import write_frame
 from resources import DUCKDB_POOL, MlflowResource, WarehouseResource
 
-MONITORING_DDL = """
-CREATE SCHEMA IF NOT EXISTS monitoring;
-CREATE TABLE IF NOT EXISTS monitoring.batch_scores (
-    extract_id VARCHAR, visit_occurrence_id BIGINT, person_id BIGINT, index_date DATE,
-    score DOUBLE PRECISION, model_name VARCHAR, model_version VARCHAR, scored_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS monitoring.drift_results (
-    extract_id VARCHAR, model_version VARCHAR, share_drifted DOUBLE PRECISION, n_drifted BIGINT, n_columns BIGINT,
-    drift_fingerprint VARCHAR, mlflow_run_id VARCHAR, computed_at TIMESTAMP
-);
-"""
-
-
-Window = Callable[[dg.AssetExecutionContext, object], tuple[dt.date, dt.date]]
+Window = Callable[[dg.AssetExecutionContext, Connection], tuple[dt.date, dt.date]]
 """The discharge dates one monitoring partition covers: (first, last), both inclusive."""
 
+PER_FEATURE_COLUMNS = {
+    "feature": "Monitored feature",
+    "drift_score": "Evidently's score: a p-value (drift below the threshold) or a distance (drift at or above)",
+    "drifted": "Evidently's verdict",
+    "psi": "Population stability index (< 0.1 stable, 0.1-0.25 moderate, > 0.25 major shift)",
+    "method": "The statistical test Evidently used",
+}
+"""The drift report's ``per_feature`` table: the 15 features to look at first, drifted ones first."""
 
-def extract_window(context: dg.AssetExecutionContext, con) -> tuple[dt.date, dt.date]:
+
+def extract_window(context: dg.AssetExecutionContext, con: Connection) -> tuple[dt.date, dt.date]:
     """An extract partition covers the period its raw manifest recorded."""
     extract_id = context.partition_key
-    period = con.execute(
-        "SELECT period_start, period_end FROM raw.extract_manifest WHERE extract_id = ?", [extract_id]
-    ).fetchall()
-    if not period:
+    period = extract_period(con, extract_id)
+    if period is None:
         raise dg.Failure(description=f"extract {extract_id} has not been loaded (raw.extract_manifest has no row)")
-    return period[0][0], period[0][1]
+    return period
 
 
-def calendar_window(context: dg.AssetExecutionContext, con) -> tuple[dt.date, dt.date]:
+def calendar_window(context: dg.AssetExecutionContext, con: Connection) -> tuple[dt.date, dt.date]:
     """A time partition (a month on a site's own CDM) covers its own dates."""
     window = context.partition_time_window
     return window.start.date(), (window.end - dt.timedelta(days=1)).date()
 
 
-def window_rows(con, period: tuple[dt.date, dt.date]) -> pd.DataFrame:
-    """Cohort rows whose discharge falls inside ``period``."""
-    return con.execute(
-        "SELECT * FROM features.cohort WHERE index_date BETWEEN ? AND ? ORDER BY index_date, visit_occurrence_id",
-        list(period),
-    ).df()
-
-
-def build_monitoring_assets(
-    partitions_def: dg.PartitionsDefinition, window: Window, unit: str = "extract"
-) -> list[dg.AssetsDefinition]:
-    """`batch_scores` and `drift_report`, partitioned by extract (raw ingest) or by month (a site's own CDM)."""
-
+def _batch_scores_asset(partitions_def: dg.PartitionsDefinition, window: Window, unit: str) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions_def,
         group_name="monitoring",
@@ -80,38 +73,54 @@ def build_monitoring_assets(
     ) -> dg.MaterializeResult:
         extract_id = context.partition_key
         try:
-            model, version = load_model_by_alias(mlflow_tracking.tracking_uri, mlflow_tracking.model_name, "champion")
+            model, version = mlflow_tracking.registry().load_model_by_alias(CHAMPION)
         except LookupError as err:  # no version has passed the promotion gate yet
             raise dg.Failure(description=str(err)) from err
         with warehouse.connect() as con:
-            con.execute(MONITORING_DDL)
+            ensure_monitoring_tables(con)
             rows = window_rows(con, window(context, con))
             try:
                 scores = model.predict_proba(model_input(model, rows))[:, 1] if len(rows) else []
             except ValueError as err:  # the feature table no longer has the champion's columns
                 raise dg.Failure(description=f"Cannot score with champion v{version}: {err}") from err
-            scored = pd.DataFrame(
-                {
-                    "extract_id": extract_id,
-                    "visit_occurrence_id": rows["visit_occurrence_id"],
-                    "person_id": rows["person_id"],
-                    "index_date": rows["index_date"],
-                    "score": scores,
-                    "model_name": mlflow_tracking.model_name,
-                    "model_version": str(version),
-                    "scored_at": pd.Timestamp.now(),
-                }
-            )
-            write_frame(con, "monitoring", "batch_scores", scored, replace_where=("extract_id", extract_id))
+            scored = batch_score_rows(extract_id, rows, scores, mlflow_tracking.model_name, str(version))
+            write_batch_scores(con, extract_id, scored)
+        mean_score, high_risk_share = score_summary(scored)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(scored),
                 "model_version": str(version),
-                "mean_score": float(scored["score"].mean()) if len(scored) else 0.0,
-                "high_risk_share_0.3": float((scored["score"] >= 0.3).mean()) if len(scored) else 0.0,
+                "mean_score": mean_score,
+                f"high_risk_share_{HIGH_RISK_THRESHOLD}": high_risk_share,
             }
         )
 
+    return batch_scores
+
+
+def _drift_result(
+    result: DriftResult, champion_version: str, reference_rows: int, current_rows: int, run_id: str, link: str
+) -> dg.MaterializeResult:
+    """The drift report's materialization: the verdict, what was compared, the MLflow run, the worst features."""
+    return dg.MaterializeResult(
+        metadata={
+            "share_drifted": float(result.share_drifted),
+            "n_drifted": int(result.n_drifted),
+            "n_columns": int(result.n_columns),
+            "drift_fingerprint": result.fingerprint,
+            "champion_version": champion_version,
+            "reference_rows": reference_rows,
+            "current_rows": current_rows,
+            "mlflow_run_id": run_id,
+            "mlflow_run": dg.MetadataValue.url(link),
+            "per_feature": table(most_drifted(result), list(PER_FEATURE_COLUMNS), PER_FEATURE_COLUMNS),
+        }
+    )
+
+
+def _drift_report_asset(
+    partitions_def: dg.PartitionsDefinition, window: Window, unit: str, batch_scores: dg.AssetsDefinition
+) -> dg.AssetsDefinition:
     @dg.asset(
         partitions_def=partitions_def,
         group_name="monitoring",
@@ -132,74 +141,44 @@ def build_monitoring_assets(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, mlflow_tracking: MlflowResource
     ) -> dg.MaterializeResult:
         extract_id = context.partition_key
+        registry = mlflow_tracking.registry()
         try:
-            champion = champion_info(mlflow_tracking.tracking_uri, mlflow_tracking.model_name)
+            champion = registry.champion_info(CHAMPION)
         except LookupError as err:
             raise dg.Failure(description=str(err)) from err
-        cutoff = champion.tags.get("train_index_date_max")
         with warehouse.connect() as con:
-            con.execute(MONITORING_DDL)
+            ensure_monitoring_tables(con)
             current = window_rows(con, window(context, con))
-            reference = con.execute(
-                "SELECT * FROM features.cohort WHERE split = 'train' AND index_date <= ?", [cutoff]
-            ).df()
+            reference = training_reference(con, champion.tags.get("train_index_date_max"))
         if current.empty or reference.empty:
             raise dg.Failure(
                 description=f"No rows to compare for extract {extract_id} "
                 f"(current {len(current)}, reference {len(reference)})"
             )
-        result = compute_drift(reference, current, monitored_features(model_feature_columns(reference)))
+        columns = monitored_features(model_feature_columns(reference))
+        result = compute_drift(reference, current, columns, batch=f"{unit} {extract_id}")
         run_id, link = log_drift_run(
-            mlflow_tracking.tracking_uri,
+            registry,
             f"{mlflow_tracking.experiment}_monitoring",
-            mlflow_tracking.artifact_root,
             extract_id,
             champion.version,
             result,
             mlflow_tracking.ui_url,
         )
         with warehouse.connect() as con:
-            con.execute(MONITORING_DDL)
-            con.execute("DELETE FROM monitoring.drift_results WHERE extract_id = ?", [extract_id])
-            con.execute(
-                "INSERT INTO monitoring.drift_results VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                [
-                    extract_id,
-                    str(champion.version),
-                    result.share_drifted,
-                    result.n_drifted,
-                    result.n_columns,
-                    result.fingerprint,
-                    run_id,
-                ],
-            )
-        worst = sorted(
-            result.per_feature.items(),
-            key=lambda kv: (not result.per_feature_drifted.get(kv[0]), -result.psi.get(kv[0], 0.0)),
-        )[:15]
-        table = "\n".join(
-            ["| feature | drift score | drifted | PSI |", "|---|---|---|---|"]
-            + [
-                f"| {name} | {score:.4g} | {result.per_feature_drifted.get(name)} | {result.psi.get(name, float('nan')):.3f} |"
-                for name, score in worst
-            ]
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "share_drifted": float(result.share_drifted),
-                "n_drifted": int(result.n_drifted),
-                "n_columns": int(result.n_columns),
-                "drift_fingerprint": result.fingerprint,
-                "champion_version": str(champion.version),
-                "reference_rows": len(reference),
-                "current_rows": len(current),
-                "mlflow_run_id": run_id,
-                "mlflow_run": dg.MetadataValue.url(link),
-                "per_feature": dg.MetadataValue.md(table),
-            }
-        )
+            ensure_monitoring_tables(con)
+            record_drift_result(con, extract_id, str(champion.version), result, run_id)
+        return _drift_result(result, str(champion.version), len(reference), len(current), run_id, link)
 
-    return [batch_scores, drift_report]
+    return drift_report
+
+
+def build_monitoring_assets(
+    partitions_def: dg.PartitionsDefinition, window: Window, unit: str = "extract"
+) -> list[dg.AssetsDefinition]:
+    """`batch_scores` and `drift_report`, partitioned by extract (raw ingest) or by month (a site's own CDM)."""
+    batch_scores = _batch_scores_asset(partitions_def, window, unit)
+    return [batch_scores, _drift_report_asset(partitions_def, window, unit, batch_scores)]
 
 
 batch_scores, drift_report = build_monitoring_assets(extract_partitions, extract_window)

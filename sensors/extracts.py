@@ -32,6 +32,14 @@ def _ingested_since(instance: dg.DagsterInstance, extract_id: str, stamp: int) -
     return bool(records)
 
 
+def _extract_partitions_name() -> str:
+    """The name the extract partitions are stored under (a named ``DynamicPartitionsDefinition``)."""
+    name = extract_partitions.name
+    if name is None:
+        raise dg.DagsterInvariantViolationError("extract_partitions must be a named DynamicPartitionsDefinition")
+    return name
+
+
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=30,
@@ -44,7 +52,7 @@ def new_extract_sensor(context: dg.SensorEvaluationContext, landing: ExtractLand
     landing_dir = Path(landing.landing_dir)
     if not landing_dir.is_dir():
         return dg.SensorResult(skip_reason=f"landing folder {landing_dir} does not exist yet")
-    existing = set(context.instance.get_dynamic_partitions(extract_partitions.name))
+    existing = set(context.instance.get_dynamic_partitions(_extract_partitions_name()))
     new_partitions, requests = [], []
     for folder in sorted(p for p in landing_dir.iterdir() if p.is_dir()):
         if not VALID_EXTRACT_ID.match(folder.name):

@@ -11,6 +11,14 @@ from mlhops_dagster.monitoring.tracking import RetrainingPolicy
 MAX_REMEMBERED = 500
 
 
+def _as_float(entry: dg.MetadataValue) -> float:
+    """A metadata entry's value as a float (what ``float()`` takes: a number or a numeric string)."""
+    value = entry.value
+    if not isinstance(value, (int, float, str)):
+        raise TypeError(f"float() argument must be a string or a real number, not {type(value).__name__!r}")
+    return float(value)
+
+
 def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
     @dg.sensor(
         job=retraining_job,
@@ -29,10 +37,12 @@ def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
         requests = []
         for record in result.records:
             materialization = record.asset_materialization
-            metadata = materialization.metadata if materialization else {}
+            if materialization is None:
+                continue
+            metadata = materialization.metadata
             if "share_drifted" not in metadata or "drift_fingerprint" not in metadata:
                 continue
-            share = float(metadata["share_drifted"].value)
+            share = _as_float(metadata["share_drifted"])
             fingerprint = str(metadata["drift_fingerprint"].value)
             if not policy.should_retrain(share) or fingerprint in requested:
                 continue

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import json
+import logging
 import math
 import warnings
 from collections.abc import Sequence
@@ -42,7 +43,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlhops_dagster.features.readmission import data_fingerprint
+from mlhops_dagster.features import data_fingerprint
+
+logger = logging.getLogger(__name__)
+
+_LOG_COMPARING = "drift of %s: %d rows against %d reference rows on %d columns (%d skipped: all missing)"
+_LOG_DRIFTED = "drift of %s: %d of %d columns drifted (share %.3f)%s"
 
 PSI_BINS = 10
 PSI_EPSILON = 1e-4
@@ -147,13 +153,15 @@ def compute_drift(
     *,
     method: str | None = None,
     threshold: float | None = None,
+    batch: str = "current",
 ) -> DriftResult:
     """Compare ``current`` with ``reference`` on ``columns`` (Evidently data drift + PSI).
 
     ``method``/``threshold`` pin Evidently's test and threshold for every column (e.g.
     ``method="psi", threshold=0.2``); by default Evidently chooses per column (see the
-    module docstring). Raises ``ValueError`` if a frame has no rows and ``KeyError`` if a
-    column is missing from either frame.
+    module docstring). ``batch`` names the current data in the log (e.g. its partition).
+    Raises ``ValueError`` if a frame has no rows and ``KeyError`` if a column is missing
+    from either frame.
     """
     columns = list(dict.fromkeys(columns))
     missing = [c for c in columns if c not in reference.columns or c not in current.columns]
@@ -167,13 +175,9 @@ def compute_drift(
     ref = _prepare(reference[columns])
     cur = _prepare(current[columns])
 
-    skipped: dict[str, str] = {}
-    for column in columns:
-        if ref[column].isna().all():
-            skipped[column] = "all values missing in the reference data"
-        elif cur[column].isna().all():
-            skipped[column] = "all values missing in the current data"
+    skipped = _untestable(ref, cur, columns)
     tested = [c for c in columns if c not in skipped]
+    logger.info(_LOG_COMPARING, batch, len(current), len(reference), len(tested), len(skipped))
 
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(ref[c]) and pd.api.types.is_numeric_dtype(cur[c])]
     psi = {c: population_stability_index(ref[c], cur[c]) for c in numeric}
@@ -209,12 +213,46 @@ def compute_drift(
     result.fingerprint = _result_fingerprint(
         data_fingerprint(reference[columns]), data_fingerprint(current[columns]), result
     )
+    logger.info(_LOG_DRIFTED, batch, n_drifted, n_columns, result.share_drifted, _names(result.drifted_columns))
     return result
+
+
+def most_drifted(result: DriftResult, limit: int = 15) -> list[dict[str, object]]:
+    """The ``limit`` tested columns to look at first: drifted ones first, then by PSI, largest first.
+
+    One record per column: ``feature``, ``drift_score`` (Evidently's p-value or distance),
+    ``drifted``, ``psi`` (NaN for a non-numeric column) and ``method``.
+    """
+    ranked = sorted(
+        result.per_feature.items(),
+        key=lambda kv: (not result.per_feature_drifted.get(kv[0]), -result.psi.get(kv[0], 0.0)),
+    )[:limit]
+    return [
+        {
+            "feature": name,
+            "drift_score": score,
+            "drifted": result.per_feature_drifted.get(name),
+            "psi": result.psi.get(name, float("nan")),
+            "method": result.methods.get(name),
+        }
+        for name, score in ranked
+    ]
 
 
 # --------------------------------------------------------------------------------------
 # internals
 # --------------------------------------------------------------------------------------
+
+
+def _untestable(ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    """Columns Evidently cannot test (all values missing on one side), with the reason."""
+    skipped: dict[str, str] = {}
+    for column in columns:
+        if ref[column].isna().all():
+            skipped[column] = "all values missing in the reference data"
+        elif cur[column].isna().all():
+            skipped[column] = "all values missing in the current data"
+    return skipped
 
 
 def _as_float(values: Sequence[float] | pd.Series | np.ndarray) -> np.ndarray:
@@ -230,7 +268,9 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             prepared[column] = values.to_numpy(dtype=float, na_value=np.nan)
         else:
-            prepared[column] = values.astype(object).where(values.notna(), None).to_numpy()
+            objects = values.to_numpy(dtype=object, copy=True)
+            objects[values.isna().to_numpy()] = None  # NaN, NA and NaT alike: Evidently's missing value
+            prepared[column] = objects
     return pd.DataFrame(prepared, columns=frame.columns)
 
 
@@ -313,6 +353,14 @@ def _empty_report_html(skipped: dict[str, str]) -> str:
         "<h1>Data drift</h1><p>No column could be tested for drift.</p>"
         f"<ul>{items}</ul></body></html>"
     )
+
+
+def _names(columns: list[str], limit: int = 10) -> str:
+    """``": a, b, c"`` for a log line (at most ``limit`` names, then how many more); empty for none."""
+    if not columns:
+        return ""
+    more = f" and {len(columns) - limit} more" if len(columns) > limit else ""
+    return f": {', '.join(columns[:limit])}{more}"
 
 
 def _stable_number(value: float) -> float | str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from mlhops_dagster.monitoring.drift import DriftResult, compute_drift, population_stability_index
+from mlhops_dagster.monitoring.drift import DriftResult, compute_drift, most_drifted, population_stability_index
 
 N_ROWS = 300
 NUMERIC = ["x0", "x1", "x2", "x3", "x4", "x5"]
@@ -145,3 +146,36 @@ def test_large_samples_use_distance_scores() -> None:
     assert result.methods["x0"] == "Wasserstein distance (normed)"
     assert result.per_feature["x0"] >= result.thresholds["x0"]  # distance: drift at or above
     assert result.per_feature_drifted == {"x0": True, "x3": False}
+
+
+def test_progress_is_logged_per_batch(reference: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="mlhops_dagster.monitoring.drift"):
+        result = compute_drift(reference, sample(seed=3, shift=3.0, n=120), COLUMNS, batch="extract e2")
+    messages = [r.getMessage() for r in caplog.records if r.name == "mlhops_dagster.monitoring.drift"]
+    assert (
+        messages[0]
+        == f"drift of extract e2: 120 rows against {N_ROWS} reference rows on 7 columns (0 skipped: all missing)"
+    )
+    assert messages[-1].startswith(
+        f"drift of extract e2: {result.n_drifted} of 7 columns drifted (share {result.share_drifted:.3f}): "
+    )
+    assert all(c in messages[-1] for c in result.drifted_columns)
+
+
+def test_most_drifted_puts_drifted_features_first_then_by_psi() -> None:
+    result = DriftResult(
+        share_drifted=0.5,
+        n_drifted=2,
+        n_columns=4,
+        per_feature={"a": 0.5, "b": 0.01, "c": 0.3, "sex": 0.001},
+        per_feature_drifted={"a": False, "b": True, "c": False, "sex": True},
+        psi={"a": 0.05, "b": 0.4, "c": 0.2},
+        html="",
+        fingerprint="f",
+        methods={"a": "K-S p_value", "b": "K-S p_value", "c": "K-S p_value", "sex": "chi-square p_value"},
+    )
+    records = most_drifted(result)
+    assert [r["feature"] for r in records] == ["b", "sex", "c", "a"]
+    assert records[0] == {"feature": "b", "drift_score": 0.01, "drifted": True, "psi": 0.4, "method": "K-S p_value"}
+    assert math.isnan(records[1]["psi"])  # no PSI for a categorical column
+    assert [r["feature"] for r in most_drifted(result, limit=2)] == ["b", "sex"]
