@@ -14,7 +14,9 @@ import dagster as dg
 import pandas as pd
 
 DIGITS = 4
-"""Floats are rounded to this many decimals: enough for rates, AUROCs and p-values at a glance."""
+"""Floats are rounded to this many decimals: enough for rates and AUROCs at a glance."""
+SIGNIFICANT = 3
+"""Floats too small for :data:`DIGITS` (a p-value of 1e-9) keep this many significant digits instead."""
 
 
 def _plain(value: Any) -> Any:
@@ -24,7 +26,9 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else round(value, DIGITS)
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return float(f"{value:.{SIGNIFICANT}g}") if 0 < abs(value) < 10**-DIGITS else round(value, DIGITS)
     if isinstance(value, (bool, int, str)):
         return value
     try:
@@ -52,7 +56,11 @@ def table(
     descriptions: Mapping[str, str] | None = None,
 ) -> dg.TableMetadataValue:
     """A typed metadata table of ``records``; ``columns`` picks and orders them (default: every key, first seen)."""
-    rows = records.to_dict("records") if isinstance(records, pd.DataFrame) else [dict(r) for r in records]
+    rows: list[dict[str, Any]] = (
+        [{str(k): v for k, v in r.items()} for r in records.to_dict("records")]
+        if isinstance(records, pd.DataFrame)
+        else [dict(r) for r in records]
+    )
     if columns is None:
         columns = list(dict.fromkeys(k for row in rows for k in row))
     plain = [{c: _plain(row.get(c)) for c in columns} for row in rows]

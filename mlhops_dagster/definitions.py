@@ -18,7 +18,6 @@ from assets.features import cohort_features
 from assets.monitoring import batch_scores, build_monitoring_assets, calendar_window, drift_report
 from assets.omop import build_omop_assets
 from assets.quality import (
-    DataQualityResource,
     build_mapping_rate_check,
     build_reconciliation_check,
     dqa_report,
@@ -33,6 +32,7 @@ from jobs import ingest_job, monitoring_job, own_cdm_jobs, pipeline_job, refresh
 from mlhops_dagster.monitoring.tracking import RetrainingPolicy
 from mlhops_dagster.settings import PG_PASSWORD_ENV, PSEUDONYM_KEY_ENV, Settings, load_settings
 from resources import (
+    DataQualityResource,
     ExtractLandingResource,
     FeatureStoreResource,
     MlflowResource,
@@ -53,14 +53,17 @@ def _secret(settings: Settings, variable: str, value: str | None) -> str | None:
 
 def build_warehouse(settings: Settings) -> WarehouseResource:
     """The warehouse the settings name: the DuckDB file, PostgreSQL, or a site's own CDM (read in place)."""
-    common = {"path": str(settings.warehouse_path), "memory_limit": settings.duckdb_memory_limit}
+    memory_limit = settings.duckdb_memory_limit
     source = settings.cdm_source
     if source is not None and source.backend == "duckdb":
-        return WarehouseResource(**{**common, "path": str(source.path)}, cdm_schema=source.schema, catalog="site_cdm")
-    if source is not None or settings.warehouse == "postgres":
-        dsn = source.dsn if source is not None else settings.postgres
         return WarehouseResource(
-            **common,
+            path=str(source.path), memory_limit=memory_limit, cdm_schema=source.schema, catalog="site_cdm"
+        )
+    if source is not None or settings.warehouse == "postgres":
+        dsn = source.dsn if source is not None and source.dsn is not None else settings.postgres
+        return WarehouseResource(
+            path=str(settings.warehouse_path),
+            memory_limit=memory_limit,
             backend="postgres",
             pg_host=dsn.host,
             pg_port=dsn.port,
@@ -69,7 +72,7 @@ def build_warehouse(settings: Settings) -> WarehouseResource:
             pg_password=_secret(settings, PG_PASSWORD_ENV, dsn.password),
             cdm_schema=source.schema if source is not None else "omop",
         )
-    return WarehouseResource(**common)
+    return WarehouseResource(path=str(settings.warehouse_path), memory_limit=memory_limit)
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

@@ -96,7 +96,7 @@ class OmopDbtResource(DbtCliResource):
     manifest_path: str = ""
     """The project's parsed manifest (lineage hashes read it)."""
 
-    def cli(self, args: Sequence[str], **kwargs: Any):  # type: ignore[override]
+    def cli(self, args: Sequence[str], **kwargs: Any):
         with _profile_environment(self.profile_env):
             return super().cli(args, **kwargs)
 
@@ -111,7 +111,7 @@ def dbt_resource(settings: Settings, executable: str | None = None) -> OmopDbtRe
     """The dbt resource of a deployment: its project, target (duckdb|postgres) and profile values."""
     project = omop_dbt_project(settings)
     return OmopDbtResource(
-        project_dir=project,
+        project_dir=project,  # type: ignore[arg-type]  # DbtCliResource.__init__ takes the DbtProject (state, profile)
         manifest_path=str(project.manifest_path),
         dbt_executable=executable or dbt_executable(),
         target=settings.warehouse,

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 import duckdb
+from duckdb import func
 
 MIN_KEY_LENGTH = 16
 
@@ -47,6 +48,6 @@ def register_pseudonym_udf(con: duckdb.DuckDBPyConnection, key: str) -> None:
         _udf,
         [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("VARCHAR"),
-        null_handling="special",
+        null_handling=func.FunctionNullHandling.SPECIAL,
         side_effects=False,
     )

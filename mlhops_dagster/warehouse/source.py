@@ -32,7 +32,10 @@ class CdmSource:
     dsn: PostgresDsn | None = None
 
     def describe(self) -> str:
-        where = str(self.path) if self.path else f"{self.dsn.user}@{self.dsn.host}:{self.dsn.port}/{self.dsn.dbname}"
+        if self.dsn is not None:
+            where = f"{self.dsn.user}@{self.dsn.host}:{self.dsn.port}/{self.dsn.dbname}"
+        else:
+            where = str(self.path)
         return f"{self.backend} {where}, schema {self.schema}"
 
 

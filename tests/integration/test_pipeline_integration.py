@@ -14,8 +14,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlhops_dagster.demo import run_degraded_challenger
-from mlhops_dagster.ehr.generator import UNMAPPED_CONDITION
 from mlhops_dagster.settings import Settings
+from mlhops_dagster.synthetic import UNMAPPED_CONDITION
 from tests.support.privacy import mlflow_hits, warehouse_hits
 from tests.support.whole_graph import FIRST, SEARCH_TRIALS, SECOND, WholeGraph
 
@@ -103,7 +103,8 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(whole_graph: WholeG
     assert {"evaluation/subgroups.csv", "evaluation/net_benefit.csv"} <= artifacts
     gate = instance.get_latest_materialization_event(dg.AssetKey("model_promotion")).asset_materialization.metadata
     assert gate["decision"].value == "promote" and gate["champion_version"].value == 1
-    assert "| performance | yes | not applicable" in gate["gate"].value
+    rules = {r.data["rule"]: r.data for r in gate["gate"].records}
+    assert rules["performance"]["passed"] is True and rules["performance"]["detail"].startswith("not applicable")
     version_tags = client.get_model_version(settings.model_name, "1").tags
     assert version_tags["gate_decision"] == gate["decision"].value
     assert version_tags["gate_reasons"] == gate["reasons"].value
@@ -187,7 +188,7 @@ def test_mapping_rate_is_metadata_of_the_mapping_rate_asset(whole_graph: WholeGr
     )
     assert metadata["overall_mapping_rate"].value == pytest.approx(mapped / total, abs=1e-4)
     assert 0.5 < metadata["overall_mapping_rate"].value < 1.0  # the unmapped-codes defect is in the second extract
-    assert "| conditions |" in metadata["mapping_rates"].value
+    assert "conditions" in {r.data["source_table"] for r in metadata["mapping_rates"].records}
 
 
 def test_data_elements_report_unit_harmonisation_per_run(whole_graph: WholeGraph) -> None:
@@ -207,7 +208,7 @@ def test_data_elements_report_unit_harmonisation_per_run(whole_graph: WholeGraph
     assert not after_swaps.passed and "hemoglobin" in after_swaps.metadata["below"].value  # mg/dL: no conversion
     metadata = instance.get_latest_materialization_event(dg.AssetKey("data_elements")).asset_materialization.metadata
     assert metadata["values_set_to_null"].value > 0 and metadata["values_converted"].value > 0
-    assert "| hemoglobin |" in metadata["report"].value
+    assert "hemoglobin" in {r.data["element_id"] for r in metadata["labs_and_vitals"].records}
     runs = {r.run_id: job for (job, _), r in results.items() if job in ("pipeline_job", "refresh_job")}
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
