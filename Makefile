@@ -42,19 +42,22 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 demo: install manifest instance
 	$(BIN)/mlhops demo
 
-# Every tier (CI). The tiers alone: test-fast (tests/unit: domain code, no dbt or Dagster instance),
-# test-dbt (builds the dbt project), test-integration (Dagster graphs, PostgreSQL).
+# Every tier (CI), on two workers: each module's tests stay on one worker (their module fixtures are built once)
+# and the modules reading the session's whole-graph run share one (tests/conftest.py). The tiers alone:
+# test-fast (tests/unit: domain code, no dbt or Dagster instance), test-dbt (builds the dbt project),
+# test-integration (Dagster graphs, PostgreSQL).
+PYTEST_WORKERS ?= 2
 test: install manifest
-	$(BIN)/pytest -q --durations=15 tests
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 tests
 
 test-fast: install
-	$(BIN)/pytest -q -n 2 tests/unit
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup tests/unit
 
 test-dbt: install
-	$(BIN)/pytest -q --durations=10 tests/dbt
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 tests/dbt
 
 test-integration: install manifest
-	$(BIN)/pytest -q --durations=10 tests/integration
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=10 tests/integration
 
 # After an intended change of the graph: rewrite the definitions snapshot, then review its diff.
 update-snapshot: install manifest
