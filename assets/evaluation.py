@@ -12,6 +12,7 @@ import pandas as pd
 from assets.features import FEATURE_TABLE, cohort_features
 from assets.metadata import table
 from assets.training import FAMILIES
+from mlhops_dagster.ehr.ingest import loaded_extracts
 from mlhops_dagster.features import LABEL_COLUMN
 from mlhops_dagster.features.task import DEFAULT_TASK
 from mlhops_dagster.modeling.evaluation import (
@@ -156,13 +157,7 @@ def _dbt_manifest_hash(path: Path) -> str:
 
 def _extract_ids(warehouse: WarehouseResource) -> list[str]:
     with warehouse.connect() as con:
-        present = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = 'extract_manifest'"
-        ).fetchall()[0][0]
-        if not present:  # a site's own CDM: there are no extracts
-            return []
-        return [r[0] for r in con.execute("SELECT extract_id FROM raw.extract_manifest ORDER BY extract_id").fetchall()]
+        return loaded_extracts(con)
 
 
 def _task_facts(context: dg.AssetExecutionContext) -> tuple[str, str, str]:

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.keys import MAPPING_RATE_KEY
 from assets.metadata import table
 from mlhops_dagster.quality.mapping_rate import overall_rate, rate_records, read_mapping_rates
+from mlhops_dagster.warehouse.tables import row_count
 from resources import DUCKDB_POOL, WarehouseResource
 
 RATE_COLUMNS = ("source_table", "target_domain", "source_rows", "mapped_rows", "rate")
@@ -82,7 +83,4 @@ def _row_count(con, key: dg.AssetKey) -> int | None:
     if len(key.path) != 2:
         return None
     schema, table = key.path
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-    ).fetchall()[0][0]
-    return int(con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchall()[0][0]) if exists else None
+    return row_count(con, schema, table)

@@ -5,17 +5,13 @@ from pathlib import Path
 import dagster as dg
 
 from mlhops_dagster.omop.vocabulary import ATHENA_SCHEMA, VocabularyError, load_athena_vocabulary, vocabulary_summary
+from mlhops_dagster.warehouse.tables import table_exists
 from resources import DUCKDB_POOL, WarehouseResource
 
 
 def _in_warehouse(warehouse: WarehouseResource) -> bool:
     with warehouse.connect() as con:
-        return bool(
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'concept'",
-                [ATHENA_SCHEMA],
-            ).fetchall()[0][0]
-        )
+        return table_exists(con, ATHENA_SCHEMA, "concept")
 
 
 def build_athena_vocabulary_asset(vocab_dir: str) -> dg.AssetsDefinition:

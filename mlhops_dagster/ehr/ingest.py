@@ -31,6 +31,8 @@ from mlhops_dagster.ehr.contract import (
     ExtractFile,
 )
 from mlhops_dagster.governance.pseudonymise import register_pseudonym_udf
+from mlhops_dagster.warehouse import Connection
+from mlhops_dagster.warehouse.tables import table_exists
 
 RAW_SCHEMA = "raw"
 logger = logging.getLogger(__name__)
@@ -515,3 +517,11 @@ def _load_extract(
         return result
     finally:
         _drop_temp_tables(con)
+
+
+def loaded_extracts(con: Connection) -> list[str]:
+    """The ids of the extracts loaded into ``raw`` (from its manifest), in order; none on a site's own CDM."""
+    if not table_exists(con, RAW_SCHEMA, "extract_manifest"):
+        return []
+    rows = con.execute(f"SELECT extract_id FROM {RAW_SCHEMA}.extract_manifest ORDER BY extract_id").fetchall()
+    return [str(r[0]) for r in rows]
