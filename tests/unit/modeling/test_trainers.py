@@ -104,7 +104,10 @@ def test_trainers_reject_single_class():
 def test_dp_mlp_logs_each_epoch_without_changing_the_fit(caplog):
     """Progress (loss, ε spent so far) at INFO per epoch; asking the accountant mid-training changes nothing."""
     X, y = make_data(n=300, p=5, seed=6)
-    quiet = DPMLPClassifier(epochs=3, accountant="rdp").fit(X, y)
+    # explicit levels: another test of the same process (the CLI's) may have left the package at INFO
+    with caplog.at_level(logging.WARNING, logger="mlhops_dagster.modeling.trainers"):
+        quiet = DPMLPClassifier(epochs=3, accountant="rdp").fit(X, y)
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="mlhops_dagster.modeling.trainers"):
         logged = DPMLPClassifier(epochs=3, accountant="rdp").fit(X, y)
     lines = [r.getMessage() for r in caplog.records if r.name == "mlhops_dagster.modeling.trainers"]
