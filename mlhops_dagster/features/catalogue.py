@@ -100,6 +100,11 @@ _SPARSE_FLAG_ID = re.compile(r"^(" + "|".join(EVENT_SOURCES.values()) + r")_\d+_
 _SHORT_WINDOW_SUFFIXES = tuple(f"_{window_suffix(w)}" for w in WINDOWS if w is not None and w < 365)
 
 
+CALENDAR_FEATURES = ("index_month", "index_year")
+"""The index date's calendar: a later extract differs in them by construction, so drift never reads them
+(they stay model inputs where the task has them)."""
+
+
 def monitored_features(columns: Sequence[str]) -> list[str]:
     """The feature columns drift is measured on: each signal once, in its all-history and 365-day forms.
 
@@ -107,12 +112,19 @@ def monitored_features(columns: Sequence[str]) -> list[str]:
     flags and adds per-concept flags kept by prevalence; testing every column would count one
     shift several times in the drifted share and cost Evidently about 0.14 s and 75 kB of HTML a
     column (317 columns: 46 s and a 24 MB report per extract at demo size). Left out: the
-    180/30-day variants, the age-group flags (age itself is kept) and the per-concept flags.
+    180/30-day variants, the age-group flags (age itself is kept), the per-concept flags, and the
+    calendar of the index date (:data:`CALENDAR_FEATURES`): every later-period extract "drifts" in
+    ``index_year`` by construction, which says nothing about the population.
     """
     return [
         c
         for c in columns
-        if not (c.endswith(_SHORT_WINDOW_SUFFIXES) or c.startswith("age_group_") or _SPARSE_FLAG_ID.match(c))
+        if not (
+            c.endswith(_SHORT_WINDOW_SUFFIXES)
+            or c.startswith("age_group_")
+            or _SPARSE_FLAG_ID.match(c)
+            or c in CALENDAR_FEATURES
+        )
     ]
 
 

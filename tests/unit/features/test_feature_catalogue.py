@@ -142,12 +142,14 @@ def test_sparse_flags_are_kept_by_prevalence() -> None:
 
 
 def test_drift_monitors_each_signal_once_in_its_long_windows() -> None:
-    """Drift leaves out the 180/30-day variants, age-group flags and per-concept flags, and keeps the rest."""
+    """Drift leaves out the 180/30-day variants, age-group flags, per-concept flags and the index date's calendar
+    (a later extract differs in its year by construction), and keeps the rest."""
     ids = [f.id for f in default_catalogue(DEFAULT_TASK)] + ["cond_201826_365d", "drug_1234567_anytime"]
     monitored = monitored_features(ids)
     assert {"age_at_index", "charlson_index", "sex_male"} <= set(monitored)
     assert any(c.endswith("_365d") for c in monitored) and any(c.endswith("_anytime") for c in monitored)
     assert not [c for c in monitored if c.endswith(("_30d", "_180d")) or c.startswith("age_group_")]
     assert "cond_201826_365d" not in monitored and "drug_1234567_anytime" not in monitored
+    assert {"index_year", "index_month"} <= set(ids) and not {"index_year", "index_month"} & set(monitored)
     assert monitored == [c for c in ids if c in set(monitored)]  # order kept
     assert len(monitored) < len(ids) * 0.7
