@@ -11,7 +11,13 @@ Runs are recorded in the Dagster instance under the data dir, so the UI shows th
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
+from typing import Any, TextIO
 
 EXTRACTS = (
     ("synthea_2016_2021", 1, dt.date(2016, 1, 1), dt.date(2021, 12, 31), "none"),
@@ -22,7 +28,58 @@ EXTRACTS = (
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _run(defs, job_name: str, instance, partition_key: str | None = None) -> None:
+@contextmanager
+def logs_to(path: Path) -> Iterator[TextIO]:
+    """Send everything written to this process's stdout and stderr to ``path`` (dbt's output, Dagster's console,
+    warnings and progress bars, subprocesses included) and yield the terminal, for the demo's own lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                yield terminal
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+    finally:
+        os.close(saved[0])
+        os.close(saved[1])
+        terminal.close()
+
+
+def stage_of_steps(defs: Any) -> dict[str, str]:
+    """Step key -> stage (the asset group; checks are the quality stage), to report a run stage by stage."""
+    import dagster as dg
+
+    stages = {}
+    for assets_def in defs.assets or []:
+        if isinstance(assets_def, dg.AssetsDefinition) and assets_def.is_executable:
+            stages[assets_def.node_def.name] = "/".join(sorted(set(assets_def.group_names_by_key.values())))
+    for checks_def in defs.asset_checks or []:
+        stages[checks_def.node_def.name] = "quality"
+    return stages
+
+
+def stage_durations(instance: Any, run_id: str, stages: dict[str, str]) -> dict[str, float]:
+    """Seconds each stage's steps took in a run, stages in the order they started (in-process: one step at a time)."""
+    stats = sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or 0.0)
+    durations: dict[str, float] = {}
+    for step in stats:
+        stage = stages.get(step.step_key, step.step_key)
+        durations[stage] = durations.get(stage, 0.0) + ((step.end_time or 0.0) - (step.start_time or 0.0))
+    return durations
+
+
+def _run(defs, job_name: str, instance, terminal: TextIO, partition_key: str | None = None) -> None:
+    label = f"{job_name}" + (f"[{partition_key}]" if partition_key else "")
+    print(f"  {label} ...", file=terminal)
     started = time.perf_counter()
     result = defs.resolve_job_def(job_name).execute_in_process(
         instance=instance,
@@ -30,11 +87,18 @@ def _run(defs, job_name: str, instance, partition_key: str | None = None) -> Non
         raise_on_error=False,
         run_config=QUIET,
     )
-    label = f"{job_name}" + (f"[{partition_key}]" if partition_key else "")
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"{label} failed: {failures[:3]}")
-    print(f"  {label}: ok in {time.perf_counter() - started:.1f}s (run {result.run_id[:8]})")
+    _report(terminal, label, time.perf_counter() - started, result.run_id, instance, stage_of_steps(defs))
+
+
+def _report(terminal: TextIO, label: str, seconds: float, run_id: str, instance: Any, stages: dict[str, str]) -> None:
+    print(f"  {label}: ok in {seconds:.1f}s (run {run_id[:8]})", file=terminal)
+    durations = stage_durations(instance, run_id, stages)
+    if len(durations) > 1:
+        for stage, took in durations.items():
+            print(f"      {stage:<11} {took:6.1f}s", file=terminal)
 
 
 DEGRADED_ROUND = ("lightgbm_model", "lightgbm_evaluation", "model_registration", "model_promotion")
@@ -59,7 +123,14 @@ def run_demo(patients: int = 2000) -> int:
 
     settings = load_settings()
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.data_dir / "logs" / f"demo-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.log"
+    with logs_to(log_path) as terminal:
+        _demo(settings, patients, terminal, log_path)
+    return 0
 
+
+def _demo(settings: Any, patients: int, terminal: TextIO, log_path: Path) -> None:
+    """The demo's steps; its own lines go to ``terminal``, everything else to the log file."""
     import dagster as dg
 
     from mlhops_dagster.definitions import build_definitions
@@ -71,33 +142,36 @@ def run_demo(patients: int = 2000) -> int:
     if not settings.pseudonym_key:
         print(
             f"MLHOPS_PSEUDONYM_KEY is not set: pseudonymising with a generated local key "
-            f"({settings.local_key_file}); production sets it from a secret store."
+            f"({settings.local_key_file}); production sets it from a secret store.",
+            file=terminal,
         )
-    print(f"Data dir: {settings.data_dir}")
+    print(f"Data dir: {settings.data_dir}\nFull log: {log_path}", file=terminal)
     for name, seed, start, end, drift in EXTRACTS:
         folder = settings.landing_dir / name
         if not is_complete_extract(folder):
             rows = generate_extract(
                 folder, patients=patients, seed=seed, sites=3, start=start, end=end, drift=DRIFT_PRESETS[drift]
             )
-            print(f"  generated {name}: {rows.get('patients')} patients, {rows.get('encounters')} encounters")
+            print(
+                f"  generated {name}: {rows.get('patients')} patients, {rows.get('encounters')} encounters",
+                file=terminal,
+            )
     defs = build_definitions(settings)
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     instance.add_dynamic_partitions("extracts", [name for name, *_ in EXTRACTS])
     first, second = EXTRACTS[0][0], EXTRACTS[1][0]
-    _run(defs, "ingest_job", instance, first)
-    _run(defs, "pipeline_job", instance)
-    _run(defs, "ingest_job", instance, second)
-    _run(defs, "refresh_job", instance)
-    _run(defs, "monitoring_job", instance, second)
+    _run(defs, "ingest_job", instance, terminal, first)
+    _run(defs, "pipeline_job", instance, terminal)
+    _run(defs, "ingest_job", instance, terminal, second)
+    _run(defs, "refresh_job", instance, terminal)
+    _run(defs, "monitoring_job", instance, terminal, second)
+    print("  degraded lightgbm challenger → gate ...", file=terminal)
     round_started = time.perf_counter()
     result = run_degraded_challenger(defs, instance, QUIET)
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"degraded challenger round failed: {failures[:3]}")
-    print(
-        f"  degraded lightgbm challenger → gate: ok in {time.perf_counter() - round_started:.1f}s "
-        f"(run {result.run_id[:8]})"
-    )
-    print_summary(settings, elapsed=time.perf_counter() - started)
-    return 0
+    label = "degraded lightgbm challenger → gate"
+    _report(terminal, label, time.perf_counter() - round_started, result.run_id, instance, stage_of_steps(defs))
+    with redirect_stdout(terminal):
+        print_summary(settings, elapsed=time.perf_counter() - started, log_path=log_path)

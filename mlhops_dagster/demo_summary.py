@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from mlhops_dagster.modeling.registry import ModelRegistry
@@ -24,7 +26,7 @@ CDM_TABLES = (
 )
 
 
-def print_summary(settings: Settings, elapsed: float) -> None:
+def print_summary(settings: Settings, elapsed: float, log_path: Path | None = None) -> None:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         print("\nOMOP CDM rows:")
@@ -91,6 +93,7 @@ def print_summary(settings: Settings, elapsed: float) -> None:
             f"Drift of {extract_id} vs champion v{version}'s training data: {share:.0%} of features "
             f"({n_drifted}/{n_columns})"
         )
-    print(f"\nDemo finished in {elapsed:.0f}s.")
-    print("Open the Dagster UI:  make ui          → http://127.0.0.1:3000")
-    print("Open the MLflow UI:   make mlflow-ui   → http://127.0.0.1:5000")
+    print(f"\nDemo finished in {elapsed:.0f}s." + (f" Full log: {log_path}" if log_path else ""))
+    data = f"MLHOPS_DATA_DIR={settings.data_dir} "
+    print(f"Open the Dagster UI:  {data}make ui          → {settings.dagster_ui_url}")
+    print(f"Open the MLflow UI:   {data}make mlflow-ui   → {settings.mlflow_ui_url}")

@@ -730,3 +730,18 @@ def test_defect_cli_takes_kinds_with_a_shared_or_own_rate(tmp_path: Path, capsys
     # without --defects the CLI writes the clean extract, as before
     assert mlhops_main(["generate", "--patients", "40", "--seed", "3", "--out", str(tmp_path / "plain")]) == 0
     assert not (tmp_path / "plain" / DEFECTS_MANIFEST).exists()
+
+
+def test_every_command_option_has_a_help_text() -> None:
+    import argparse
+
+    from mlhops_dagster.cli import build_parser
+
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    undocumented = [
+        f"{name} --{action.dest}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if action.dest != "help" and not action.help
+    ]
+    assert undocumented == []
