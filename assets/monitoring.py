@@ -164,6 +164,7 @@ def _drift_report_asset(
             champion.version,
             result,
             mlflow_tracking.ui_url,
+            tags=mlflow_tracking.dagster_tags(context),
         )
         with warehouse.connect() as con:
             ensure_monitoring_tables(con)

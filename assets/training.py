@@ -140,7 +140,7 @@ def build_training_asset(family: str) -> dg.AssetsDefinition:
             trained,
             X_train,
             metrics={"train_rows": float(len(X_train)), "train_positives": float(y_train.sum())},
-            tags=tags,
+            tags={**tags, **mlflow_tracking.dagster_tags(context)},
             search=search,
         )
         metadata: dict = {

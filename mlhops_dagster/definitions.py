@@ -102,6 +102,8 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             artifact_root=settings.mlflow_artifact_root,
             experiment=settings.model_name,
             model_name=settings.model_name,
+            ui_url=settings.mlflow_ui_url,
+            dagster_ui_url=settings.dagster_ui_url,
         ),
     }
 

@@ -62,6 +62,10 @@ class Settings:
     their variables (resolved by Dagster at run time, never shown as config) instead of the values."""
     dagster_home_dir: Path | None = None
     """The Dagster instance folder when ``DAGSTER_HOME`` names one; None: ``<data_dir>/dagster_home``."""
+    dagster_ui_url: str = "http://127.0.0.1:3000"
+    """Where people open the Dagster UI (``MLHOPS_DAGSTER_UI_URL``): MLflow runs link back to their Dagster run."""
+    mlflow_ui_url: str = "http://127.0.0.1:5000"
+    """Where people open the MLflow UI (``MLHOPS_MLFLOW_UI_URL``): Dagster metadata links to the MLflow runs."""
 
     def __post_init__(self) -> None:
         if self.warehouse not in WAREHOUSES:
@@ -142,6 +146,13 @@ def _month(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _ui_url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().rstrip("/") or default
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise SettingsError(f"{name} must be an http(s) address such as {default}, not {raw!r}")
+    return raw
+
+
 def _model_name(env: Mapping[str, str]) -> str:
     raw = env.get("MLHOPS_MODEL_NAME", "").strip() or "readmission_30d"
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", raw):
@@ -192,6 +203,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dbt_threads=_integer(env, "MLHOPS_DBT_THREADS", 2, 1, 64),
         dq_thresholds=_path(env, "MLHOPS_DQ_THRESHOLDS"),
         dagster_home_dir=_path(env, "DAGSTER_HOME"),
+        dagster_ui_url=_ui_url(env, "MLHOPS_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
+        mlflow_ui_url=_ui_url(env, "MLHOPS_MLFLOW_UI_URL", "http://127.0.0.1:5000"),
         secrets_from_env=True,
     )
 

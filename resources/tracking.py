@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from mlhops_dagster.links import dagster_link_tags, mlflow_run_url
+
 if TYPE_CHECKING:
     from mlhops_dagster.modeling.registry import ModelRegistry
 
@@ -18,6 +20,9 @@ class MlflowResource(dg.ConfigurableResource):
     experiment: str = "readmission_30d"
     model_name: str = "readmission_30d"
     ui_url: str = "http://127.0.0.1:5000"
+    """The MLflow UI people open (settings: ``MLHOPS_MLFLOW_UI_URL``); metadata links point there."""
+    dagster_ui_url: str = "http://127.0.0.1:3000"
+    """The Dagster UI people open (settings: ``MLHOPS_DAGSTER_UI_URL``); MLflow runs link back there."""
 
     def registry(self) -> ModelRegistry:
         """The registered model and its experiment on this store: what the assets log, load and promote through."""
@@ -26,6 +31,10 @@ class MlflowResource(dg.ConfigurableResource):
         return ModelRegistry(self.tracking_uri, self.model_name, self.experiment, artifact_root=self.artifact_root)
 
     def run_link(self, run_id: str) -> str:
-        """Where `make mlflow-ui` shows this run."""
+        """Where the MLflow UI shows this run."""
         experiment_id = self.registry().client.get_run(run_id).info.experiment_id
-        return f"{self.ui_url}/#/experiments/{experiment_id}/runs/{run_id}"
+        return mlflow_run_url(self.ui_url, experiment_id, run_id)
+
+    def dagster_tags(self, context: dg.AssetExecutionContext) -> dict[str, str]:
+        """Tags linking an MLflow run back to the Dagster run and asset that made it."""
+        return dagster_link_tags(self.dagster_ui_url, context.run.run_id, context.asset_key.path)

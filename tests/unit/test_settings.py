@@ -29,6 +29,7 @@ def test_defaults_with_an_empty_environment() -> None:
     assert (settings.vocab_dir, settings.cdm_source, settings.dq_thresholds) == (None, None, None)
     assert (settings.monitoring_start, settings.duckdb_memory_limit, settings.dbt_threads) == ("2020-01-01", "4GB", 2)
     assert settings.dbt_vars == {} and settings.secrets_from_env
+    assert (settings.dagster_ui_url, settings.mlflow_ui_url) == ("http://127.0.0.1:3000", "http://127.0.0.1:5000")
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
@@ -53,6 +54,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "MLHOPS_DBT_THREADS": "4",
         "MLHOPS_DQ_THRESHOLDS": str(tmp_path / "thresholds.yaml"),
         "DAGSTER_HOME": str(tmp_path / "home"),
+        "MLHOPS_DAGSTER_UI_URL": "https://dagster.hospital.example/",
+        "MLHOPS_MLFLOW_UI_URL": "https://ml.hospital.example/mlflow",
     }
     s = load_settings(env)
     assert s.data_dir == tmp_path / "data" and s.dagster_home == tmp_path / "home"
@@ -73,6 +76,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     )
     assert (s.monitoring_start, s.duckdb_memory_limit, s.dbt_threads) == ("2021-06-01", "512MB", 4)
     assert s.dq_thresholds == tmp_path / "thresholds.yaml"
+    assert (s.dagster_ui_url, s.mlflow_ui_url) == (
+        "https://dagster.hospital.example",
+        "https://ml.hospital.example/mlflow",
+    )
 
 
 def test_a_postgres_cdm_source_gets_the_password_from_its_variable() -> None:
@@ -106,6 +113,8 @@ def test_secrets_never_show_in_a_repr() -> None:
         ("MLHOPS_CDM_SOURCE", "oracle://cdm"),
         ("MLHOPS_CDM_SOURCE", "/no/such/cdm.duckdb"),
         ("MLHOPS_CDM_SOURCE", "postgresql://u:password@host/db"),
+        ("MLHOPS_DAGSTER_UI_URL", "dagster.local:3000"),
+        ("MLHOPS_MLFLOW_UI_URL", "ftp://mlflow"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_the_variable(variable: str, value: str) -> None:

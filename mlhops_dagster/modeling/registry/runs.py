@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from mlhops_dagster.links import DAGSTER_ASSET_URL_TAG, DAGSTER_RUN_URL_TAG, MLFLOW_NOTE_TAG
 from mlhops_dagster.modeling.registry.base import (
     EVALUATION_DIR,
     MODEL_ARTIFACT,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = ["IMPORTANCE_TOP_K", "RunLogging"]
 
+LINK_TAGS = (DAGSTER_RUN_URL_TAG, DAGSTER_ASSET_URL_TAG, MLFLOW_NOTE_TAG)
+"""The tags linking a run back to Dagster (:mod:`mlhops_dagster.links`), which its search trials inherit."""
 IMPORTANCE_TOP_K = 15  # features whose global importance is also a run metric (the CSV has them all)
 
 _FAMILY_REQUIREMENTS = {
@@ -178,6 +181,7 @@ class RunLogging(RegistryBase):
         from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
         parent = self.client.get_run(parent_run_id)
+        links = {k: v for k, v in parent.data.tags.items() if k in LINK_TAGS}  # a trial links back like its parent
         child_ids = []
         for trial in search.trials:
             child = self.client.create_run(
@@ -188,6 +192,7 @@ class RunLogging(RegistryBase):
                     "model_family": search.family,
                     "search_trial": str(trial.number),
                     "best_trial": str(trial.number == search.best.number).lower(),
+                    **links,
                 },
             )
             self.client.log_batch(
