@@ -104,7 +104,7 @@ def _report(terminal: TextIO, label: str, seconds: float, run_id: str, instance:
 DEGRADED_ROUND = ("lightgbm_model", "lightgbm_evaluation", "model_registration", "model_promotion")
 
 
-def run_degraded_challenger(defs, instance, run_config: dict | None = None):
+def run_degraded_challenger(defs, instance, run_config: dict | None = None, tags: dict[str, str] | None = None):
     """Train one deliberately worse LightGBM (preset ``degraded``) and send it through evaluation, registration and
     the promotion gate, in one retraining-job run; returns the run's result (not raised on failure)."""
     import dagster as dg
@@ -115,7 +115,25 @@ def run_degraded_challenger(defs, instance, run_config: dict | None = None):
         asset_selection=[dg.AssetKey(k) for k in DEGRADED_ROUND],
         run_config=config,
         raise_on_error=False,
+        tags=tags,
     )
+
+
+def drift_decision_tags(instance: Any, partition: str) -> dict[str, str]:
+    """Tags saying that a run acts on the latest drift report of ``partition``: the drift sensor then never
+    retrains on it again, as after a retraining it had requested itself (the demo's retraining round)."""
+    import dagster as dg
+
+    from mlhops_dagster.monitoring.tracking import DRIFT_KEY_TAG, RetrainingPolicy
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("drift_report"), asset_partitions=[partition]), limit=1
+    ).records
+    materialization = records[0].asset_materialization if records else None
+    version = materialization.metadata["champion_version"].value if materialization else None
+    if version is None:
+        return {"mlhops/trigger": "demo"}
+    return {DRIFT_KEY_TAG: RetrainingPolicy.decision_key(partition, str(version)), "mlhops/trigger": "demo"}
 
 
 def run_demo(patients: int = 2000) -> int:
@@ -167,7 +185,7 @@ def _demo(settings: Any, patients: int, terminal: TextIO, log_path: Path) -> Non
     _run(defs, "monitoring_job", instance, terminal, second)
     print("  degraded lightgbm challenger → gate ...", file=terminal)
     round_started = time.perf_counter()
-    result = run_degraded_challenger(defs, instance, QUIET)
+    result = run_degraded_challenger(defs, instance, QUIET, tags=drift_decision_tags(instance, second))
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"degraded challenger round failed: {failures[:3]}")

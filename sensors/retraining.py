@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.monitoring import drift_report
 from jobs import retraining_job
-from mlhops_dagster.monitoring.tracking import RetrainingPolicy
+from mlhops_dagster.monitoring.tracking import DRIFT_KEY_TAG, RetrainingPolicy
 
 MAX_REMEMBERED = 500
 
@@ -19,14 +19,19 @@ def _as_float(entry: dg.MetadataValue) -> float:
     return float(value)
 
 
+def _acted_on(instance: dg.DagsterInstance, key: str) -> bool:
+    """Whether a run (launched by this sensor, by hand or by the demo) already carries this drift decision."""
+    return bool(instance.get_run_records(dg.RunsFilter(tags={DRIFT_KEY_TAG: key}), limit=1))
+
+
 def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
     @dg.sensor(
         job=retraining_job,
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Requests a retraining run when a drift report's share of drifted features is "
-        f"≥ {policy.threshold}; the run key comes from the drift report, so the same drift "
-        "never retrains twice.",
+        f"≥ {policy.threshold}, once per extract and champion version: a drift some run already acted on "
+        f"(tag {DRIFT_KEY_TAG}, the demo's included) never retrains again, whatever the cursor.",
     )
     def drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = json.loads(context.cursor) if context.cursor else {"events": None, "requested": []}
@@ -40,17 +45,18 @@ def build_drift_sensor(policy: RetrainingPolicy) -> dg.SensorDefinition:
             if materialization is None:
                 continue
             metadata = materialization.metadata
-            if "share_drifted" not in metadata or "drift_fingerprint" not in metadata:
+            if "share_drifted" not in metadata or "champion_version" not in metadata:
                 continue
             share = _as_float(metadata["share_drifted"])
-            fingerprint = str(metadata["drift_fingerprint"].value)
-            if not policy.should_retrain(share) or fingerprint in requested:
+            key = policy.decision_key(materialization.partition or "", str(metadata["champion_version"].value))
+            if not policy.should_retrain(share) or key in requested or _acted_on(context.instance, key):
                 continue
-            requested.append(fingerprint)
+            requested.append(key)
             requests.append(
                 dg.RunRequest(
-                    run_key=policy.run_key(fingerprint),
+                    run_key=key,
                     tags={
+                        DRIFT_KEY_TAG: key,
                         "mlhops/trigger": "drift",
                         "mlhops/extract_id": materialization.partition or "",
                         "mlhops/share_drifted": f"{share:.3f}",

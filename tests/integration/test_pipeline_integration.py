@@ -13,9 +13,11 @@ import duckdb
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlhops_dagster.demo import run_degraded_challenger
+from mlhops_dagster.demo import drift_decision_tags, run_degraded_challenger
+from mlhops_dagster.monitoring.tracking import RetrainingPolicy
 from mlhops_dagster.settings import Settings
 from mlhops_dagster.synthetic import UNMAPPED_CONDITION
+from sensors.retraining import build_drift_sensor
 from tests.support.privacy import mlflow_hits, warehouse_hits
 from tests.support.whole_graph import FIRST, SEARCH_TRIALS, SECOND, WholeGraph
 
@@ -93,6 +95,11 @@ def test_a_model_is_registered_with_aliases_and_sane_metrics(whole_graph: WholeG
     for metric in ("test_auroc", "test_auprc", "test_brier"):
         assert 0.0 <= run.data.metrics[metric] <= 1.0
     assert run.data.tags["data_fingerprint"] and run.data.tags["dagster_run_id"]
+    # the run links back to the Dagster run and asset that made it (the address is MLHOPS_DAGSTER_UI_URL)
+    family = run.data.tags["model_family"]
+    assert run.data.tags["dagster_run_url"] == f"{settings.dagster_ui_url}/runs/{run.data.tags['dagster_run_id']}"
+    assert run.data.tags["dagster_asset_url"] == f"{settings.dagster_ui_url}/assets/{family}_model"
+    assert run.data.tags["dagster_run_url"] in run.data.tags["mlflow.note.content"]
     dp_event = instance.get_latest_materialization_event(dg.AssetKey("dp_mlp_model"))
     epsilon = dp_event.asset_materialization.metadata["dp_epsilon_spent"].value
     assert 0 < epsilon <= 3.0 * 1.05
@@ -145,6 +152,9 @@ def test_search_trials_are_child_runs_validated_inside_the_training_split(whole_
             [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
         )
         assert len(children) == parent.data.metrics["search_trials"] == SEARCH_TRIALS
+        assert {c.data.tags["dagster_run_url"] for c in children} == {parent.data.tags["dagster_run_url"]}
+        link = event.asset_materialization.metadata["mlflow_run"].value  # and Dagster links to MLflow
+        assert link == f"{settings.mlflow_ui_url}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
         best = max(children, key=lambda c: c.data.metrics["val_auroc"])
         assert parent.data.metrics["search_best_val_auroc"] == best.data.metrics["val_auroc"]
         assert all(parent.data.params[f"best_{k}"] == v for k, v in best.data.params.items())
@@ -163,6 +173,9 @@ def test_new_extract_is_scored_and_drift_reported(whole_graph: WholeGraph) -> No
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
     artifacts = [a.path for a in client.list_artifacts(metadata["mlflow_run_id"].value)]
     assert "drift_report.html" in artifacts
+    drift_run = client.get_run(metadata["mlflow_run_id"].value)
+    assert drift_run.data.tags["dagster_run_url"] == f"{settings.dagster_ui_url}/runs/{event.run_id}"
+    assert drift_run.data.tags["dagster_asset_url"] == f"{settings.dagster_ui_url}/assets/drift_report"
 
 
 def test_no_raw_identifier_reaches_warehouse_or_mlflow(whole_graph: WholeGraph) -> None:
@@ -237,8 +250,14 @@ def test_domain_progress_reaches_the_run_logs(whole_graph: WholeGraph) -> None:
 def test_degraded_challenger_is_rejected_and_the_champion_stays(whole_graph: WholeGraph) -> None:
     """Runs last (it adds a version): the demo's second round, a deliberately worse LightGBM, fails the gate."""
     settings, defs, instance, _ = whole_graph
-    result = run_degraded_challenger(defs, instance)
+    drift_sensor = build_drift_sensor(RetrainingPolicy(threshold=0.0))  # every drift report asks for retraining
+    before = drift_sensor(dg.build_sensor_context(instance=instance))
+    assert [r.run_key for r in before.run_requests] == [RetrainingPolicy.decision_key(SECOND, "1")]
+    result = run_degraded_challenger(defs, instance, tags=drift_decision_tags(instance, SECOND))
     assert result.success  # a rejection is a failed check, not a failed run
+    # the round acted on SECOND's drift: a sensor starting afresh (the UI opened after the demo) requests nothing
+    after = drift_sensor(dg.build_sensor_context(instance=instance))
+    assert not after.run_requests
     check = next(
         e.event_specific_data
         for e in result.all_events

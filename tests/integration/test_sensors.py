@@ -10,7 +10,7 @@ import pytest
 
 from assets.monitoring import drift_report
 from assets.raw import raw_ehr_extract
-from mlhops_dagster.monitoring.tracking import RetrainingPolicy
+from mlhops_dagster.monitoring.tracking import DRIFT_KEY_TAG, RetrainingPolicy
 from resources import ExtractLandingResource
 from sensors.extracts import new_extract_sensor
 from sensors.retraining import build_drift_sensor, retraining_schedule
@@ -57,31 +57,54 @@ def test_an_extract_ingested_before_the_sensor_ran_is_not_ingested_again(tmp_pat
     assert "loaded_by_demo" in json.loads(result.cursor)
 
 
-def _report_drift(instance, partition: str, share: float, fingerprint: str) -> None:
+def _report_drift(instance, partition: str, share: float, fingerprint: str, champion: str = "1") -> None:
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             asset_key=drift_report.key,
             partition=partition,
-            metadata={"share_drifted": share, "drift_fingerprint": fingerprint},
+            metadata={"share_drifted": share, "drift_fingerprint": fingerprint, "champion_version": champion},
         )
     )
 
 
-def test_same_drift_twice_requests_one_retraining(instance) -> None:
+def test_one_retraining_per_extract_and_champion_version(instance) -> None:
+    """Re-scoring an extract for the same champion (a slightly different share, a new fingerprint) is the same
+    decision; a new champion version makes a new one."""
     instance.add_dynamic_partitions("extracts", ["e1", "e2"])
     sensor = build_drift_sensor(RetrainingPolicy(threshold=0.3))
+    key = RetrainingPolicy.decision_key
     _report_drift(instance, "e1", 0.1, "small")
     _report_drift(instance, "e2", 0.6, "big")
     _report_drift(instance, "e2", 0.6, "big")  # the same drift materialised again
     first = sensor(dg.build_sensor_context(instance=instance))
-    assert [r.run_key for r in first.run_requests] == [RetrainingPolicy.run_key("big")]
+    assert [r.run_key for r in first.run_requests] == [key("e2", "1")]
     assert first.run_requests[0].tags["mlhops/extract_id"] == "e2"
-    _report_drift(instance, "e2", 0.6, "big")
+    assert first.run_requests[0].tags[DRIFT_KEY_TAG] == key("e2", "1")
+    _report_drift(instance, "e2", 0.59, "re-scored")  # e2 re-scored for champion v1: the share moved a little
     second = sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
     assert not second.run_requests
-    _report_drift(instance, "e2", 0.7, "bigger")
+    _report_drift(instance, "e2", 0.7, "against v2", champion="2")
     third = sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor))
-    assert [r.run_key for r in third.run_requests] == [RetrainingPolicy.run_key("bigger")]
+    assert [r.run_key for r in third.run_requests] == [key("e2", "2")]
+
+
+@dg.asset
+def _retrained() -> None:
+    """Stands for a retraining run: only its tags matter to the sensor."""
+
+
+def test_a_drift_some_run_acted_on_never_retrains_whatever_the_cursor(instance) -> None:
+    """The demo (or an operator) already retrained on e2's drift: a sensor starting with an empty cursor, as when
+    the UI is first opened, requests nothing for it, and still requests the drift nobody acted on."""
+    instance.add_dynamic_partitions("extracts", ["e2", "e3"])
+    _report_drift(instance, "e2", 0.8, "demo")
+    _report_drift(instance, "e3", 0.5, "new")
+    acted = dg.materialize(
+        [_retrained], instance=instance, tags={DRIFT_KEY_TAG: RetrainingPolicy.decision_key("e2", "1")}
+    )
+    assert acted.success
+    result = build_drift_sensor(RetrainingPolicy(threshold=0.3))(dg.build_sensor_context(instance=instance))
+    assert [r.run_key for r in result.run_requests] == [RetrainingPolicy.decision_key("e3", "1")]
 
 
 def test_retraining_schedule_targets_the_retraining_job() -> None:
