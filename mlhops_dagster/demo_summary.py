@@ -81,9 +81,10 @@ def print_summary(settings: Settings, elapsed: float, log_path: Path | None = No
     for mv in sorted(versions, key=lambda v: int(v.version)):
         tags = mv.tags or {}
         if "gate_decision" in tags:
+            notes = f" (champion's AUROC {tags['gate_notes']})" if tags.get("gate_notes") else ""
             print(
                 f"  v{mv.version} {tags.get('model_family', '')}: {tags['gate_decision']} — "
-                f"{tags.get('gate_reasons', '')}"
+                f"{tags.get('gate_reasons', '')}{notes}"
             )
     if "champion" in model.aliases:
         card = client.get_model_version(settings.model_name, model.aliases["champion"]).description or ""

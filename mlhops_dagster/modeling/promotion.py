@@ -93,7 +93,7 @@ def champion_auroc(registry: ModelRegistry, window: pd.DataFrame, label: str) ->
         model, _ = registry.load_model_by_alias(CHAMPION)
         scores = model.predict_proba(model_input(model, window))[:, 1]
         return ChampionScore(
-            info.version, float(roc_auc_score(window[label], scores)), "re-scored on the same test window"
+            info.version, float(roc_auc_score(window[label], scores)), "re-scored on the challenger's test window"
         )
     except (KeyError, ValueError) as err:  # a champion trained on other feature columns
         recorded = info.metrics.get("test_auroc")

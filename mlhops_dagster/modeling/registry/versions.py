@@ -149,13 +149,20 @@ class VersionRegistry(RegistryBase):
         return [v for v in tags.get(CHAMPION_HISTORY_TAG, "").split(",") if v]
 
     def apply_gate(self, decision: GateDecision) -> bool:
-        """Record a gate decision on the challenger's version (tags ``gate_decision`` / ``gate_reasons``) and,
-        when it promotes, move ``champion`` to it. Returns whether ``champion`` moved."""
+        """Record a gate decision on the challenger's version (tags ``gate_decision``, ``gate_reasons`` and
+        ``gate_notes``: how the champion's figure was obtained) and, when it promotes, move ``champion`` to it;
+        a rejected version loses ``challenger`` (the alias names a version still in the running). Returns whether
+        ``champion`` moved."""
         version = str(decision.challenger_version)
         verdict = "promote" if decision.promote else "reject"
         self.client.set_model_version_tag(self.model_name, version, "gate_decision", verdict)
         self.client.set_model_version_tag(self.model_name, version, "gate_reasons", "; ".join(decision.reasons)[:5000])
+        if decision.notes and decision.champion_version is not None:
+            self.client.set_model_version_tag(self.model_name, version, "gate_notes", "; ".join(decision.notes)[:5000])
         if not decision.promote:
+            aliases = self.client.get_registered_model(self.model_name).aliases
+            if str(aliases.get(CHALLENGER)) == version:
+                self.client.delete_registered_model_alias(self.model_name, CHALLENGER)
             return False
         try:
             current: str | None = str(self._version_by_alias(CHAMPION).version)

@@ -82,7 +82,7 @@ def test_champion_auroc_rescores_or_falls_back_to_the_recorded_value(tmp_path) -
     registry.apply_gate(decide("1", GOOD, None, None, []))
     version, auroc, note = champion_auroc(registry, window, "readmitted_30d")
     expected = roc_auc_score(window_y, trained.estimator.predict_proba(window.drop(columns="readmitted_30d"))[:, 1])
-    assert (version, note) == ("1", "re-scored on the same test window") and auroc == pytest.approx(expected)
+    assert (version, note) == ("1", "re-scored on the challenger's test window") and auroc == pytest.approx(expected)
 
     other_columns = window.rename(columns={"feat_02": "feat_new"})  # the champion's column is gone
     version, auroc, note = champion_auroc(registry, other_columns, "readmitted_30d")

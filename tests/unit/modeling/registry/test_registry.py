@@ -141,3 +141,23 @@ def test_a_round_trip_touches_neither_the_environment_nor_mlflow_globals(tmp_pat
 def test_a_registry_needs_an_explicit_tracking_uri():
     with pytest.raises(ValueError, match="explicit MLflow tracking URI"):
         ModelRegistry("", "m", "exp")
+
+
+def test_a_rejected_version_loses_challenger_and_keeps_how_the_champion_was_scored(tmp_path, data) -> None:
+    X, y, _, _ = data
+    registry = ModelRegistry(f"sqlite:///{tmp_path}/mlflow.db", "m", "exp", artifact_root=str(tmp_path / "artifacts"))
+    first = registry.log_candidate(train_logistic_regression(X, y), X, metrics={}, tags={})
+    registry.register_best({first: 0.8})
+    good = {"auroc": 0.8, "calibration_slope": 1.0, "worst_subgroup_auroc_gap": 0.0}
+    assert registry.apply_gate(decide("1", good, None, None, [], notes=("no champion",)))
+    assert "gate_notes" not in registry.client.get_model_version("m", "1").tags  # nothing was compared
+    second = registry.log_candidate(train_lightgbm(X, y, n_estimators=5), X, metrics={}, tags={})
+    registry.register_best({second: 0.6})
+    assert dict(registry.client.get_registered_model("m").aliases) == {"champion": 1, "challenger": 2}
+    worse = {**good, "auroc": 0.6}
+    assert not registry.apply_gate(
+        decide("2", worse, "1", 0.79, [], notes=("re-scored on the challenger's test window",))
+    )
+    assert dict(registry.client.get_registered_model("m").aliases) == {"champion": 1}
+    tags = registry.client.get_model_version("m", "2").tags
+    assert tags["gate_decision"] == "reject" and tags["gate_notes"] == "re-scored on the challenger's test window"
