@@ -77,7 +77,9 @@ def stage_durations(instance: Any, run_id: str, stages: dict[str, str]) -> dict[
     return durations
 
 
-def _run(defs, job_name: str, instance, terminal: TextIO, partition_key: str | None = None) -> None:
+def _run(
+    defs, job_name: str, instance, terminal: TextIO, stages: dict[str, str], partition_key: str | None = None
+) -> None:
     label = f"{job_name}" + (f"[{partition_key}]" if partition_key else "")
     print(f"  {label} ...", file=terminal)
     started = time.perf_counter()
@@ -90,7 +92,7 @@ def _run(defs, job_name: str, instance, terminal: TextIO, partition_key: str | N
     if not result.success:
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"{label} failed: {failures[:3]}")
-    _report(terminal, label, time.perf_counter() - started, result.run_id, instance, stage_of_steps(defs))
+    _report(terminal, label, time.perf_counter() - started, result.run_id, instance, stages)
 
 
 def _report(terminal: TextIO, label: str, seconds: float, run_id: str, instance: Any, stages: dict[str, str]) -> None:
@@ -178,11 +180,12 @@ def _demo(settings: Any, patients: int, terminal: TextIO, log_path: Path) -> Non
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     instance.add_dynamic_partitions("extracts", [name for name, *_ in EXTRACTS])
     first, second = EXTRACTS[0][0], EXTRACTS[1][0]
-    _run(defs, "ingest_job", instance, terminal, first)
-    _run(defs, "pipeline_job", instance, terminal)
-    _run(defs, "ingest_job", instance, terminal, second)
-    _run(defs, "refresh_job", instance, terminal)
-    _run(defs, "monitoring_job", instance, terminal, second)
+    stages = stage_of_steps(defs)
+    _run(defs, "ingest_job", instance, terminal, stages, first)
+    _run(defs, "pipeline_job", instance, terminal, stages)
+    _run(defs, "ingest_job", instance, terminal, stages, second)
+    _run(defs, "refresh_job", instance, terminal, stages)
+    _run(defs, "monitoring_job", instance, terminal, stages, second)
     print("  degraded lightgbm challenger → gate ...", file=terminal)
     round_started = time.perf_counter()
     result = run_degraded_challenger(defs, instance, QUIET, tags=drift_decision_tags(instance, second))
@@ -190,6 +193,6 @@ def _demo(settings: Any, patients: int, terminal: TextIO, log_path: Path) -> Non
         failures = [e.message for e in result.all_events if e.is_failure]
         raise SystemExit(f"degraded challenger round failed: {failures[:3]}")
     label = "degraded lightgbm challenger → gate"
-    _report(terminal, label, time.perf_counter() - round_started, result.run_id, instance, stage_of_steps(defs))
+    _report(terminal, label, time.perf_counter() - round_started, result.run_id, instance, stages)
     with redirect_stdout(terminal):
         print_summary(settings, elapsed=time.perf_counter() - started, log_path=log_path)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from mlhops_dagster.warehouse.tables import table_exists
+
 ATHENA_SCHEMA = "vocab_athena"
 REQUIRED_FILES = ("CONCEPT.csv", "CONCEPT_RELATIONSHIP.csv", "VOCABULARY.csv", "DOMAIN.csv")
 OPTIONAL_FILES = (
@@ -195,23 +197,15 @@ def _empty_sql(file_name: str) -> str:
     return f"SELECT {cols} WHERE false"
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
-
-
 def _reusable(con: duckdb.DuckDBPyConnection, schema: str, fingerprint: str) -> dict[str, int] | None:
-    if not _table_exists(con, schema, MANIFEST_TABLE):
+    if not table_exists(con, schema, MANIFEST_TABLE):
         return None
     rows = con.execute(
         f"SELECT fingerprint, table_rows FROM {_q(schema)}.{MANIFEST_TABLE} ORDER BY loaded_at DESC LIMIT 1"
     ).fetchall()
     if not rows or rows[0][0] != fingerprint:
         return None
-    if not all(_table_exists(con, schema, table_name(f)) for f in TABLE_COLUMNS):
+    if not all(table_exists(con, schema, table_name(f)) for f in TABLE_COLUMNS):
         return None
     return {k: int(v) for k, v in json.loads(rows[0][1]).items()}
 
@@ -279,13 +273,13 @@ def vocabulary_summary(con: duckdb.DuckDBPyConnection, schema: str = ATHENA_SCHE
     ``{"vocabulary_version": <VOCABULARY row 'None' version or None>, "concepts": total,
     "concepts_by_vocabulary": {vocabulary_id: count}, "loaded_at", "directory", "tables"}``.
     """
-    if not _table_exists(con, schema, "concept"):
+    if not table_exists(con, schema, "concept"):
         raise VocabularyError(f"no Athena vocabulary loaded in schema {schema} (table {schema}.concept missing)")
     by_vocab = con.execute(
         f"SELECT vocabulary_id, count(*) FROM {_q(schema)}.concept GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
     version = None
-    if _table_exists(con, schema, "vocabulary"):
+    if table_exists(con, schema, "vocabulary"):
         rows = con.execute(
             f"SELECT vocabulary_version FROM {_q(schema)}.vocabulary WHERE vocabulary_id = 'None' LIMIT 1"
         ).fetchall()
@@ -295,7 +289,7 @@ def vocabulary_summary(con: duckdb.DuckDBPyConnection, schema: str = ATHENA_SCHE
         "concepts": sum(int(n) for _, n in by_vocab),
         "concepts_by_vocabulary": {str(v): int(n) for v, n in by_vocab},
     }
-    if _table_exists(con, schema, MANIFEST_TABLE):
+    if table_exists(con, schema, MANIFEST_TABLE):
         rows = con.execute(
             f"SELECT directory, loaded_at, table_rows FROM {_q(schema)}.{MANIFEST_TABLE} "
             "ORDER BY loaded_at DESC LIMIT 1"
