@@ -311,7 +311,8 @@ class PromotionConfig(dg.Config):
         "same frozen test window, its AUROC is within the tolerance of the champion's (not applicable while there "
         "is no champion), its worst subgroup AUROC gap and calibration slope "
         "are within limits, and the fatal data-quality checks passed. The decision and its reasons are metadata, "
-        "MLflow version tags and the `promotion_gate` check; `mlhops rollback` undoes a promotion."
+        "MLflow version tags and the `promotion_gate` check; a rejected version loses `challenger`; "
+        "`mlhops rollback` undoes a promotion."
     ),
 )
 def model_promotion(

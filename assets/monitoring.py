@@ -131,10 +131,10 @@ def _drift_report_asset(
         automation_condition=dg.AutomationCondition.eager(),
         description=(
             f"Evidently data drift (+ PSI) of this {unit}'s monitored features (each signal in its all-history "
-            "and 365-day form; no 180/30-day variants, age-group or per-concept flags) against the champion's "
-            "training data. "
+            "and 365-day form; no 180/30-day variants, age-group or per-concept flags, not the index date's "
+            "calendar) against the champion's training data. "
             "The HTML report is an MLflow artifact; `drift_sensor` requests retraining when the drifted share "
-            "crosses the threshold."
+            "crosses the threshold, once per extract and champion version."
         ),
     )
     def drift_report(
