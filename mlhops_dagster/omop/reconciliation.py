@@ -27,11 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
-
-from mlhops_dagster.warehouse import PostgresConnection
-
-Connection = duckdb.DuckDBPyConnection | PostgresConnection
+from mlhops_dagster.warehouse import Connection, PostgresConnection
 
 CLINICAL_SOURCES = (
     "conditions",
