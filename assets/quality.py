@@ -40,7 +40,8 @@ from mlhops_dagster.quality.runner import run_table_checks
 from resources import DUCKDB_POOL, DataQualityResource, WarehouseResource
 
 CATALOGUE = default_catalogue()
-CATALOGUE_TABLES = sorted(checks_by_table(CATALOGUE))
+CHECKS_BY_TABLE = checks_by_table(CATALOGUE)
+CATALOGUE_TABLES = sorted(CHECKS_BY_TABLE)
 CHECKED_TABLES = sorted(CDM_INPUT_TABLES)
 """The CDM tables the features read: the tables a site's own CDM must provide, and the ones checked there.
 On a CDM we build, every table's checks run and a fatal failure on any of them blocks `dqa_report`."""
@@ -132,10 +133,8 @@ def build_table_checks(cdm_table: str, checks: list[QualityCheck]) -> dg.AssetCh
     return _checks
 
 
-quality_checks = [build_table_checks(t, checks) for t, checks in checks_by_table(CATALOGUE).items()]
-own_cdm_quality_checks = [
-    build_table_checks(t, checks) for t, checks in checks_by_table(CATALOGUE).items() if t in CHECKED_TABLES
-]
+quality_checks = [build_table_checks(t, checks) for t, checks in CHECKS_BY_TABLE.items()]
+own_cdm_quality_checks = [build_table_checks(t, checks) for t, checks in CHECKS_BY_TABLE.items() if t in CHECKED_TABLES]
 
 
 def build_dqa_report(tables: list[str]) -> dg.AssetsDefinition:
